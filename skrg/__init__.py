@@ -1,0 +1,7 @@
+"""skrg: renormalization group and deep learning side by side on Ising models."""
+
+__version__ = "0.1.0.dev0"
+
+from .ising import make_ising  # noqa: E402
+
+__all__ = ["__version__", "make_ising"]

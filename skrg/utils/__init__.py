@@ -1,0 +1,6 @@
+"""Utilities shared by every skrg module: spin conversion, validation and seeding."""
+
+from ._seeding import spawn_seeds
+from ._validation import binary_to_spins, check_spins
+
+__all__ = ["binary_to_spins", "check_spins", "spawn_seeds"]

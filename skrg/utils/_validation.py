@@ -1,0 +1,130 @@
+"""Validation of spin data shared by every estimator and function."""
+
+import warnings
+
+import numpy as np
+
+__all__ = ["binary_to_spins", "check_spins"]
+
+
+def binary_to_spins(X):
+    """Map {0, 1} data to {-1, +1} spins as int8 (``0 -> -1``, ``1 -> +1``).
+
+    Parameters
+    ----------
+    X : array-like
+        Data whose values are all 0 or 1.
+
+    Returns
+    -------
+    spins : ndarray of int8, same shape as ``X``
+
+    Raises
+    ------
+    ValueError
+        If a value is neither 0 nor 1.
+
+    Examples
+    --------
+    >>> from skrg.utils import binary_to_spins
+    >>> binary_to_spins([[0, 1, 1], [1, 0, 0]])
+    array([[-1,  1,  1],
+           [ 1, -1, -1]], dtype=int8)
+    """
+    X = np.asarray(X)
+    bad = (X != 0) & (X != 1)
+    if bad.any():
+        raise ValueError(
+            f"binary_to_spins expects only 0 and 1, found {X[bad].flat[0]!r}."
+        )
+    return (2 * X - 1).astype(np.int8)
+
+
+def check_spins(X, *, allow_soft=False, name="X"):
+    """Check that ``X`` holds Ising spins and return it as a 2D array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_sites)
+        Configurations, one per row.
+    allow_soft : bool, default=False
+        If True, accept real values in [-1, 1] (soft spins, such as the
+        ``output="mean"`` of a previous coarse-grainer). If False, every value
+        must be exactly -1 or +1.
+    name : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_sites)
+        int8 for hard spins, unchanged numeric dtype for soft spins.
+
+    Raises
+    ------
+    ValueError
+        On NaN or infinite values, values outside [-1, 1], or (hard spins) values
+        other than -1 and +1. Data holding only zeros and ones also gets a
+        warning that names :func:`skrg.utils.binary_to_spins`.
+
+    Examples
+    --------
+    >>> from skrg.utils import check_spins
+    >>> check_spins([[1, -1], [-1, -1]])
+    array([[ 1, -1],
+           [-1, -1]], dtype=int8)
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2D, (n_samples, n_sites), got an array of shape {X.shape}."
+        )
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}.")
+    if X.size == 0:
+        return X if allow_soft else X.astype(np.int8, copy=False)
+    low, high, has_zero, has_soft = _scan(X)
+    if not np.isfinite(low) or not np.isfinite(high):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if low < -1 or high > 1:
+        raise ValueError(
+            f"{name} must hold spins in [-1, 1]; found values from {low} to {high}."
+        )
+    if low == 0 and high == 1:
+        warnings.warn(
+            f"{name} holds only 0 and 1; skrg works with -1/+1 spins. Convert "
+            "with skrg.utils.binary_to_spins(X).",
+            UserWarning,
+            stacklevel=2,
+        )
+    if allow_soft:
+        return X
+    if has_zero or has_soft:
+        raise ValueError(
+            f"{name} must hold spins exactly -1 or +1 here (soft spins are not "
+            "accepted by this function)."
+        )
+    return X.astype(np.int8, copy=False)
+
+
+_CHUNK_ELEMENTS = 1 << 20
+
+
+def _scan(X):
+    """Min, max, whether a 0 occurs, whether a value other than -1, 0, +1 occurs.
+
+    Row chunks keep the temporaries small on data of gigabytes. A NaN comes
+    back as the min and max, so the caller reports it.
+    """
+    rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
+    low, high = np.inf, -np.inf
+    has_zero = has_soft = False
+    for start in range(0, X.shape[0], rows):
+        chunk = X[start : start + rows]
+        chunk_low, chunk_high = chunk.min(), chunk.max()
+        if np.isnan(chunk_low) or np.isnan(chunk_high):
+            return np.nan, np.nan, False, False
+        low, high = min(low, chunk_low), max(high, chunk_high)
+        has_zero = has_zero or bool((chunk == 0).any())
+        if chunk.dtype.kind == "f" and not has_soft:
+            has_soft = bool(((chunk != 1) & (chunk != -1) & (chunk != 0)).any())
+    return low, high, has_zero, has_soft
