@@ -40,10 +40,9 @@ import numba
 import numpy as np
 
 import skrg
-from skrg.ising import _kernels
+from skrg.ising import _sampling
 from skrg.ising.exact import critical_temperature
 from skrg.ising.observables import integrated_autocorrelation_time
-from skrg.lattice import Lattice
 
 L = 64
 T_C = critical_temperature(2)
@@ -97,48 +96,12 @@ def numpy_checkerboard(spins, beta, n_sweeps, rng):
 # ------------------------------------------------------------------------ helpers
 
 
-class Chain:
-    """One skrg chain driven through the raw kernel, as make_ising drives it."""
-
-    def __init__(self, algorithm, temperature, seed, spins=None):
-        lattice = Lattice((L, L))
-        self.code = {
-            "metropolis": _kernels.METROPOLIS,
-            "wolff": _kernels.WOLFF,
-            "swendsen_wang": _kernels.SWENDSEN_WANG,
-        }[algorithm]
-        self.n_sites = lattice.n_sites
-        self.beta = 1.0 / temperature
-        self.neighbours = lattice.neighbours()
-        self.sublattices = lattice.sublattices()
-        self.updates_per_sweep = 1
-        self.mean_cluster_size = None
-        self._seed = seed
-        self._calls = 0
-        self.spins = (
-            _kernels.random_spins(self.n_sites, self._next_seed())
-            if spins is None else spins.copy()
-        )
-        self._no_out = np.empty((0, self.n_sites), np.int8)
-
-    def _next_seed(self):
-        # A fresh, independent seed for every kernel call of this chain.
-        self._calls += 1
-        return int(np.random.SeedSequence([self._seed, self._calls]).generate_state(1)[0])
-
-    def run(self, n_sweeps, n_trace=0):
-        trace = np.empty((min(n_trace, n_sweeps), 3), np.int64)
-        _kernels.run_chain(
-            self.code, self.spins, self.neighbours, self.sublattices, self.beta,
-            self.updates_per_sweep, n_sweeps, 1, self._no_out, trace, self._next_seed(),
-        )
-        return trace
-
-    def fix_wolff_sweep(self):
-        """A Wolff sweep is N / <C> cluster updates, <C> measured first (as make_ising)."""
-        sizes = self.run(5_000, n_trace=5_000)[:, 2]  # one cluster per "sweep" here
-        self.mean_cluster_size = float(sizes.mean())
-        self.updates_per_sweep = max(1, round(self.n_sites / self.mean_cluster_size))
+def Chain(algorithm, temperature, seed, spins=None):
+    """One skrg chain driven exactly as make_ising drives it, optionally from given spins."""
+    chain = _sampling._Chain(algorithm, (L, L), temperature, seed)
+    if spins is not None:
+        chain.spins = spins.copy()
+    return chain
 
 
 def best_times(functions, repeats):
@@ -249,14 +212,14 @@ def bench_independent_samples(budget, repeats):
     # Start every chain from a Wolff-equilibrated state: Metropolis alone needs
     # thousands of sweeps to leave a random start at T_c.
     start = Chain("wolff", T_C, SEED)
-    start.fix_wolff_sweep()
+    start.measure_cluster_size()
     start.run(1_000)
 
     chains = {}
     for algorithm in ("metropolis", "wolff", "swendsen_wang"):
         chain = Chain(algorithm, T_C, SEED + 1, spins=start.spins)
         if algorithm == "wolff":
-            chain.fix_wolff_sweep()
+            chain.measure_cluster_size()
         chain.run(100)
         chains[algorithm] = chain
 

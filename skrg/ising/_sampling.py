@@ -36,7 +36,6 @@ _PILOT_SWEEPS = {
 # burn-in spans at least _BURN_IN_TAUS of them.
 _PILOT_TAUS = 50
 _BURN_IN_TAUS = 20
-_N_CALL_SEEDS = 64
 
 
 def _check_temperatures(temperature):
@@ -87,7 +86,7 @@ def _chain_sizes(n_samples, n_chains):
 
 
 class _Chain:
-    """One Markov chain: its state, the lattice tables, and a supply of call seeds."""
+    """One Markov chain: its spins, its generator state and the lattice tables."""
 
     def __init__(self, algorithm, shape, temperature, seed):
         lattice = Lattice(shape)
@@ -102,12 +101,12 @@ class _Chain:
         self.updates_per_sweep = 1
         self.mean_cluster_size = np.nan
         self.sweeps_done = 0
-        self._seeds = iter(np.random.SeedSequence(int(seed)).generate_state(_N_CALL_SEEDS))
+        self.rng = _kernels.new_rng_state(seed)
         if temperature < exact.critical_temperature(lattice.ndim):
             # Ordered start: below T_c it equilibrates far faster than a random one.
             self.spins = np.ones(self.n_sites, dtype=np.int8)
         else:
-            self.spins = _kernels.random_spins(self.n_sites, next(self._seeds))
+            self.spins = _kernels.random_spins(self.n_sites, self.rng)
 
     def run(self, n_sweeps, *, thin=1, out=None, n_trace=0):
         """Run ``n_sweeps`` sweeps, then fill ``out``; return the trace of the sweeps."""
@@ -115,7 +114,7 @@ class _Chain:
         trace = np.empty((min(n_trace, n_sweeps), 3), dtype=np.int64)
         _kernels.run_chain(
             self.code, self.spins, self.neighbours, self.sublattices, self.beta,
-            self.updates_per_sweep, n_sweeps, thin, out, trace, next(self._seeds),
+            self.updates_per_sweep, n_sweeps, thin, out, trace, self.rng,
         )
         self.sweeps_done += n_sweeps
         return trace
@@ -162,7 +161,8 @@ def _sample_chain(algorithm, shape, temperature, n_rows, burn_in, thin, seed):
     """Sample ``n_rows`` configurations from one chain; return them and a summary."""
     out = np.empty((n_rows, math.prod(shape)), dtype=np.int8)
     if algorithm == "exact":
-        _kernels.exact_chain_samples(out, math.tanh(1.0 / temperature), seed)
+        rng = _kernels.new_rng_state(seed)
+        _kernels.exact_chain_samples(out, math.tanh(1.0 / temperature), rng)
         return out, dict(burn_in=0, thin=0, tau=1.0, updates_per_sweep=0, cluster=np.nan)
     chain = _Chain(algorithm, shape, temperature, seed)
     if algorithm == "wolff":
