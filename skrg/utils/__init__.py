@@ -1,6 +1,6 @@
 """Utilities shared by every skrg module: spin conversion, validation and seeding."""
 
 from ._seeding import spawn_seeds
-from ._validation import binary_to_spins, check_spins
+from ._validation import binary_to_spins, check_spins, validate_spin_data
 
-__all__ = ["binary_to_spins", "check_spins", "spawn_seeds"]
+__all__ = ["binary_to_spins", "check_spins", "spawn_seeds", "validate_spin_data"]

@@ -3,8 +3,9 @@
 import warnings
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
-__all__ = ["binary_to_spins", "check_spins"]
+__all__ = ["binary_to_spins", "check_spins", "validate_spin_data"]
 
 
 def binary_to_spins(X):
@@ -73,6 +74,64 @@ def check_spins(X, *, allow_soft=False, name="X"):
     array([[ 1, -1],
            [-1, -1]], dtype=int8)
     """
+    X, hard = _inspect_spins(X, name)
+    if allow_soft:
+        return X
+    if not hard:
+        raise ValueError(
+            f"{name} must hold spins exactly -1 or +1 here (soft spins are not "
+            "accepted by this function)."
+        )
+    return X.astype(np.int8, copy=False)
+
+
+def validate_spin_data(estimator, X, *, reset, soft=True):
+    """Validate ``X`` for an estimator: sklearn's ``validate_data``, then the spin domain.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Records or checks ``n_features_in_`` (see ``reset``).
+    X : array-like of shape (n_samples, n_sites)
+        Spins in {-1, +1}, or soft spins in [-1, 1] when ``soft``.
+    reset : bool
+        True in ``fit`` (record ``n_features_in_``), False afterwards (check it).
+    soft : bool, default=True
+        Accept real values in [-1, 1] (the ``output="mean"`` of a previous stage).
+
+    Returns
+    -------
+    X : ndarray
+        int8 when every value is -1 or +1, whatever the input dtype (so the
+        same spins give the same result as integers or as floats), otherwise
+        float64 soft spins.
+
+    Raises
+    ------
+    ValueError
+        On NaN or infinite values, values outside [-1, 1], soft values where
+        ``soft`` is False, or a width other than ``n_features_in_``; data that
+        holds only 0 and 1 also gets a warning naming
+        :func:`skrg.utils.binary_to_spins`.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from skrg.utils import validate_spin_data
+    >>> validate_spin_data(BaseEstimator(), [[1.0, -1.0], [1.0, 1.0]], reset=True).dtype
+    dtype('int8')
+    """
+    X = validate_data(estimator, X, reset=reset, dtype="numeric")
+    X, hard = _inspect_spins(X, "X")
+    if hard:
+        return X.astype(np.int8, copy=False)
+    if not soft:
+        raise ValueError("X must hold spins exactly -1 or +1 here (soft spins are not accepted).")
+    return X.astype(np.float64, copy=False)
+
+
+def _inspect_spins(X, name):
+    """Check the spin domain of ``X``; return it as an array and whether all are +-1."""
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(
@@ -81,7 +140,7 @@ def check_spins(X, *, allow_soft=False, name="X"):
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {X.dtype}.")
     if X.size == 0:
-        return X if allow_soft else X.astype(np.int8, copy=False)
+        return X, True
     low, high, has_zero, has_soft = _scan(X)
     if not np.isfinite(low) or not np.isfinite(high):
         raise ValueError(f"{name} contains NaN or infinite values.")
@@ -94,16 +153,9 @@ def check_spins(X, *, allow_soft=False, name="X"):
             f"{name} holds only 0 and 1; skrg works with -1/+1 spins. Convert "
             "with skrg.utils.binary_to_spins(X).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    if allow_soft:
-        return X
-    if has_zero or has_soft:
-        raise ValueError(
-            f"{name} must hold spins exactly -1 or +1 here (soft spins are not "
-            "accepted by this function)."
-        )
-    return X.astype(np.int8, copy=False)
+    return X, not (has_zero or has_soft)
 
 
 _CHUNK_ELEMENTS = 1 << 20
