@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Lattice", "check_lattice_shape", "resolve_lattice_shape"]
+__all__ = ["Lattice", "check_lattice_shape", "level_shapes", "resolve_lattice_shape"]
 
 MAX_DIM = 3
 
@@ -122,6 +122,52 @@ def resolve_lattice_shape(lattice_shape, n_sites, *, name="lattice_shape"):
             f"{n_sites} features; they must match."
         )
     return shape
+
+
+def level_shapes(lattice_shape, block_size, n_steps):
+    """Lattice shape at every level of ``n_steps`` block transformations.
+
+    Parameters
+    ----------
+    lattice_shape : tuple of int
+        Shape of the finest lattice.
+    block_size : int
+        Side of a block, the scale factor of one step.
+    n_steps : int
+        Number of steps.
+
+    Returns
+    -------
+    shapes : tuple of tuple of int
+        ``n_steps + 1`` shapes, from ``lattice_shape`` to the coarsest.
+
+    Raises
+    ------
+    ValueError
+        If ``block_size`` does not divide a side of ``lattice_shape``, or the
+        lattice becomes too small for the requested number of steps.
+
+    Examples
+    --------
+    >>> from skrg.lattice import level_shapes
+    >>> level_shapes((16, 16), 2, 3)
+    ((16, 16), (8, 8), (4, 4), (2, 2))
+    """
+    shapes = [check_lattice_shape(lattice_shape)]
+    for step in range(n_steps):
+        if any(side % block_size for side in shapes[-1]):
+            if step == 0:
+                raise ValueError(
+                    f"block_size={block_size} must divide every side of the lattice "
+                    f"{shapes[0]}."
+                )
+            raise ValueError(
+                f"lattice_shape {shapes[0]} is too small for n_steps={n_steps} with "
+                f"block_size={block_size}: after {step} steps the lattice is "
+                f"{shapes[-1]}, which block_size={block_size} does not divide."
+            )
+        shapes.append(tuple(side // block_size for side in shapes[-1]))
+    return tuple(shapes)
 
 
 def _check_block_size(block_size, ndim):

@@ -102,3 +102,14 @@ def test_resolve_lattice_shape():
         resolve_lattice_shape(None, 32)
     with pytest.raises(ValueError, match=r"\(4, 4\) has 16 sites but the data has 32"):
         resolve_lattice_shape((4, 4), 32)
+
+
+def test_level_shapes():
+    from skrg.lattice import level_shapes
+
+    assert level_shapes((12,), 3, 1) == ((12,), (4,))
+    assert level_shapes((8, 8, 8), 2, 2) == ((8, 8, 8), (4, 4, 4), (2, 2, 2))
+    with pytest.raises(ValueError, match="block_size=3 must divide every side"):
+        level_shapes((8, 8), 3, 1)
+    with pytest.raises(ValueError, match=r"too small for n_steps=4.*after 3 steps"):
+        level_shapes((8, 8), 2, 4)

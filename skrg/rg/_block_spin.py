@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..lattice import Lattice, check_lattice_shape, resolve_lattice_shape
+from ..lattice import Lattice, check_lattice_shape, level_shapes, resolve_lattice_shape
 from ..utils import validate_spin_data
 from ..utils._validation import _inspect_spins
 from . import _kernels
@@ -144,21 +144,7 @@ class BlockSpinRG(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return self
 
     def _set_geometry(self, shape):
-        shapes = [shape]
-        for step in range(self.n_steps):
-            lattice = Lattice(shapes[-1])
-            if any(side % self.block_size for side in lattice.shape):
-                if step == 0:
-                    raise ValueError(
-                        f"block_size={self.block_size} must divide every side of the "
-                        f"lattice {shape}."
-                    )
-                raise ValueError(
-                    f"lattice_shape {shape} is too small for n_steps={self.n_steps} with "
-                    f"block_size={self.block_size}: after {step} steps the lattice is "
-                    f"{lattice.shape}, which block_size={self.block_size} does not divide."
-                )
-            shapes.append(lattice.coarse_shape(self.block_size))
+        shapes = level_shapes(shape, self.block_size, self.n_steps)
         self.lattice_shape_ = shape
         self.level_shapes_ = tuple(shapes)
         self.coarse_lattice_shape_ = shapes[-1]
