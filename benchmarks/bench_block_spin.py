@@ -1,0 +1,258 @@
+"""Speed of BlockSpinRG against a memory copy and a plain numpy majority rule.
+
+Usage::
+
+    python benchmarks/bench_block_spin.py            # full run, about 20 s on 2 cores
+    python benchmarks/bench_block_spin.py --quick    # smoke run, a few seconds
+
+Everything is measured in one process, so the ratios compare like with like on
+the same machine at the same moment. Absolute numbers vary between machines and
+runs; the ratios vary much less. Timings are the best of several repeats,
+interleaved between the contenders (the least disturbed run of each), after
+numba has compiled (or loaded from its cache) every kernel. Every timed call is
+serial: the block-spin kernel uses one thread.
+
+The data are 10,000 configurations of a 64 x 64 lattice as int8, 41 MB. Two
+data sets are used: 2D Ising configurations at T_c from ``make_ising`` (with
+``n_jobs=2``; not timed), and uniform random spins. Majority-rule ties, the
+blocks that need a random number, are about 8% of blocks at T_c and 37.5% for
+random spins. On each data set, one block-spin step (b = 2, 64 x 64 -> 32 x 32)
+is timed:
+
+1. ``BlockSpinRG(rule, output).transform(X)`` for the three rules and both
+   outputs, with input validation (sklearn's ``validate_data`` plus the scan of
+   the spin domain).
+2. The raw kernel call without validation,
+   ``skrg.rg._block_spin._block_step(X, (64, 64), 2, rule, sample, key)``
+   with ``key = _step_key(1, 0)``.
+3. ``np.copyto`` of the same array into a preallocated one. This is the
+   memory-bandwidth peer: no step that reads all of ``X`` can be much faster.
+4. The plain numpy majority rule a user would write:
+   ``X.reshape(n, 32, 2, 32, 2).sum(axis=(2, 4))``, then ``np.sign``, with
+   ties broken by one ``rng.random`` array of one number per tie.
+
+Reported: milliseconds, GB/s of input read (``X.nbytes / time``), the ratios
+transform / copyto and kernel / copyto, and numpy / skrg (against the
+transform, validation included, of majority rule with spins: the same
+computation). Results go to ``benchmarks/results/block_spin.json`` (with
+versions, thread counts, machine and date) and to a table on stdout.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench_sampling import best_times, machine_info
+from skrg import BlockSpinRG, make_ising
+from skrg.ising.exact import critical_temperature
+from skrg.rg._block_spin import _block_step, _step_key
+
+L = 64
+BLOCK = 2
+T_C = critical_temperature(2)
+SEED = 20240601
+RESULTS = Path(__file__).parent / "results" / "block_spin.json"
+
+# (full, quick)
+N_CONFIGS = (10_000, 1_000)
+REPEATS = (9, 3)
+
+RULES = [(rule, output) for rule in ("majority", "decimation", "average")
+         for output in ("spins", "mean")]
+
+
+# --------------------------------------------------------------------------- peer
+
+
+def numpy_majority(X, rng):
+    """Majority rule on 2 x 2 blocks of a 64 x 64 lattice, plain numpy.
+
+    The block sums come from a reshape and sum. The sign of each sum is the
+    coarse spin, and every tie (sum 0) takes +1 or -1 from one ``rng.random``
+    array with one number per tie.
+    """
+    n = X.shape[0]
+    sums = X.reshape(n, L // 2, 2, L // 2, 2).sum(axis=(2, 4))
+    spins = np.sign(sums).astype(np.int8)
+    ties = sums == 0
+    spins[ties] = np.where(rng.random(np.count_nonzero(ties)) < 0.5, 1, -1)
+    return spins.reshape(n, -1)
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def data_sets(n_configs):
+    """The two data sets: Ising at T_c and uniform random spins, int8, C order."""
+    start = time.perf_counter()
+    X_tc, _ = make_ising(n_configs, (L, L), T_C, random_state=SEED, n_jobs=2)
+    seconds = time.perf_counter() - start
+    rng = np.random.default_rng(SEED)
+    X_random = (2 * rng.integers(0, 2, size=(n_configs, L * L), dtype=np.int8) - 1)
+    return {"ising_tc": np.ascontiguousarray(X_tc, dtype=np.int8),
+            "uniform_random": X_random.astype(np.int8)}, seconds
+
+
+def tie_fraction(X):
+    sums = X.reshape(X.shape[0], L // 2, 2, L // 2, 2).sum(axis=(2, 4))
+    return float(np.mean(sums == 0))
+
+
+def check_agreement(X, estimators, key):
+    """The contenders compute the same thing where it is deterministic."""
+    # Majority rule: numpy and skrg agree on every block that is not a tie.
+    sums = X.reshape(X.shape[0], L // 2, 2, L // 2, 2).sum(axis=(2, 4)).reshape(len(X), -1)
+    decided = sums != 0
+    skrg_spins = estimators["majority", "spins"].transform(X)
+    peer = numpy_majority(X, np.random.default_rng(0))
+    assert np.array_equal(skrg_spins[decided], peer[decided])
+    # Means are deterministic: the transform equals the raw kernel.
+    for rule in ("majority", "decimation", "average"):
+        assert np.array_equal(estimators[rule, "mean"].transform(X),
+                              _block_step(X, (L, L), BLOCK, rule, False, key))
+
+
+def warm_up(X, estimators, key):
+    """Compile (or load from cache) every kernel before anything is timed."""
+    start = time.perf_counter()
+    small = X[:8]
+    for (rule, output), estimator in estimators.items():
+        estimator.transform(small)
+        _block_step(small, (L, L), BLOCK, rule, output == "spins", key)
+    numpy_majority(small, np.random.default_rng(0))
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------- benchmark
+
+
+def bench(X, estimators, key, repeats):
+    """Time every contender on ``X``, interleaved; return one row per rule and output."""
+    destination = np.empty_like(X)
+    rng = np.random.default_rng(SEED)
+    timers = [lambda: np.copyto(destination, X), lambda: numpy_majority(X, rng)]
+    for (rule, output), estimator in estimators.items():
+        sample = output == "spins"
+        timers.append(lambda estimator=estimator: estimator.transform(X))
+        timers.append(lambda rule=rule, sample=sample:
+                      _block_step(X, (L, L), BLOCK, rule, sample, key))
+    times = best_times(timers, repeats)
+    t_copy, t_numpy, rest = times[0], times[1], times[2:]
+    gigabytes = X.nbytes / 1e9
+
+    peers = dict(copyto_ms=1e3 * t_copy, copyto_gb_per_s=gigabytes / t_copy,
+                 numpy_majority_ms=1e3 * t_numpy, numpy_majority_gb_per_s=gigabytes / t_numpy)
+    rows = []
+    for index, (rule, output) in enumerate(estimators):
+        t_transform, t_kernel = rest[2 * index], rest[2 * index + 1]
+        rows.append(dict(
+            rule=rule,
+            output=output,
+            transform_ms=1e3 * t_transform,
+            kernel_ms=1e3 * t_kernel,
+            validation_ms=1e3 * (t_transform - t_kernel),
+            transform_gb_per_s=gigabytes / t_transform,
+            kernel_gb_per_s=gigabytes / t_kernel,
+            transform_over_copyto=t_transform / t_copy,
+            kernel_over_copyto=t_kernel / t_copy,
+            numpy_over_skrg=t_numpy / t_transform if (rule, output) == ("majority", "spins")
+            else None,
+            output_megabytes=X.shape[0] * (X.shape[1] // BLOCK**2)
+            * (1 if output == "spins" else 8) / 1e6,
+        ))
+    return peers, rows
+
+
+# -------------------------------------------------------------------------- report
+
+
+def report(results, meta):
+    print(f"\nskrg {meta['skrg']}, numpy {meta['numpy']}, numba {meta['numba']}, "
+          f"{meta['cpu']} ({meta['usable_cpus']} usable CPUs, serial runs)")
+    for name, data in results.items():
+        peers = data["peers"]
+        print(f"\n{data['title']}: {data['n_configs']} x {L * L} int8 "
+              f"({data['input_megabytes']:.0f} MB), one step {L}x{L} -> "
+              f"{L // BLOCK}x{L // BLOCK}, best of {data['repeats']}; "
+              f"ties {100 * data['tie_fraction']:.1f}% of blocks")
+        print(f"   {'contender':<22} {'ms':>8} {'GB/s':>7} {'/copyto':>8} "
+              f"{'kernel ms':>10} {'GB/s':>7} {'/copyto':>8} {'valid. ms':>10} "
+              f"{'numpy/skrg':>11}")
+        print(f"   {'np.copyto':<22} {peers['copyto_ms']:8.2f} "
+              f"{peers['copyto_gb_per_s']:7.2f} {1.0:8.2f}")
+        print(f"   {'numpy majority':<22} {peers['numpy_majority_ms']:8.2f} "
+              f"{peers['numpy_majority_gb_per_s']:7.2f} "
+              f"{peers['numpy_majority_ms'] / peers['copyto_ms']:8.2f}")
+        for row in data["rows"]:
+            ratio = row["numpy_over_skrg"]
+            ratio = f"{ratio:11.1f}" if ratio is not None else f"{'':11}"
+            print(f"   {row['rule'] + ' ' + row['output']:<22} {row['transform_ms']:8.2f} "
+                  f"{row['transform_gb_per_s']:7.2f} {row['transform_over_copyto']:8.2f} "
+                  f"{row['kernel_ms']:10.2f} {row['kernel_gb_per_s']:7.2f} "
+                  f"{row['kernel_over_copyto']:8.2f} {row['validation_ms']:10.2f} {ratio}")
+    print("\n   ms, GB/s, /copyto: BlockSpinRG.transform (validation included);"
+          " kernel: _block_step alone;\n   valid. ms = transform - kernel;"
+          " numpy/skrg: numpy majority time / transform time (majority, spins).")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="short smoke run (seconds); numbers are indicative only")
+    args = parser.parse_args(argv)
+    pick = 1 if args.quick else 0
+    n_configs, repeats = N_CONFIGS[pick], REPEATS[pick]
+
+    start = time.perf_counter()
+    datasets, generation_seconds = data_sets(n_configs)
+    key = _step_key(1, 0)
+    estimators = {
+        (rule, output): BlockSpinRG(block_size=BLOCK, rule=rule, output=output,
+                                    lattice_shape=(L, L), random_state=SEED)
+        .fit(datasets["ising_tc"][:2])
+        for rule, output in RULES
+    }
+    compile_seconds = warm_up(datasets["ising_tc"], estimators, key)
+
+    titles = {"ising_tc": f"2D Ising at T_c = {T_C:.4f} (make_ising)",
+              "uniform_random": "Uniform random spins"}
+    results = {}
+    for name, X in datasets.items():
+        check_agreement(X, estimators, key)
+        peers, rows = bench(X, estimators, key, repeats)
+        results[name] = dict(title=titles[name], n_configs=len(X), repeats=repeats,
+                             input_megabytes=X.nbytes / 1e6, tie_fraction=tie_fraction(X),
+                             peers=peers, rows=rows)
+    meta = machine_info()
+    report(results, meta)
+
+    total = time.perf_counter() - start
+    print(f"\ndata generation {generation_seconds:.1f} s (make_ising, n_jobs=2, not timed), "
+          f"warm-up {compile_seconds:.1f} s, total {total:.0f} s"
+          + (" (--quick: fewer configurations and repeats)" if args.quick else ""))
+    output = {
+        "benchmark": "block_spin",
+        "quick": args.quick,
+        "lattice_shape": [L, L],
+        "block_size": BLOCK,
+        "n_configs": n_configs,
+        "critical_temperature": T_C,
+        "timing": f"best of {repeats} repeats, interleaved",
+        "kernel_key": "skrg.rg._block_spin._step_key(1, 0)",
+        "environment": meta,
+        "data_generation_seconds": generation_seconds,
+        "warm_up_seconds": compile_seconds,
+        "total_seconds": total,
+        "results": results,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
+    print(f"results written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
