@@ -275,6 +275,9 @@ def _block_step(X, shape, block, rule, sample, key):
     n_coarse = X.shape[1] // block ** len(shape)
     out = np.empty((X.shape[0], n_coarse), dtype=np.int8 if sample else np.float64)
     X = np.ascontiguousarray(X)
+    if X.dtype == np.float64:
+        # Hash values, not bit patterns: adding 0.0 turns -0.0 into +0.0.
+        X = X + 0.0
     # The hash reads 64-bit words: float bits, or eight int8 spins where the row allows.
     if X.dtype == np.float64 or X.shape[1] % 8 == 0:
         words = X.view(np.uint64)
