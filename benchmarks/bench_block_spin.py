@@ -49,7 +49,8 @@ import numpy as np
 from bench_sampling import best_times, machine_info
 from skrg import BlockSpinRG, make_ising
 from skrg.ising.exact import critical_temperature
-from skrg.rg._block_spin import _block_step, _step_key
+from skrg.rg._block_spin import _block_step
+from skrg.utils._counter_random import step_key as _step_key
 
 L = 64
 BLOCK = 2
@@ -242,7 +243,7 @@ def main(argv=None):
         "n_configs": n_configs,
         "critical_temperature": T_C,
         "timing": f"best of {repeats} repeats, interleaved",
-        "kernel_key": "skrg.rg._block_spin._step_key(1, 0)",
+        "kernel_key": "skrg.utils._counter_random.step_key(1, 0)",
         "environment": meta,
         "data_generation_seconds": generation_seconds,
         "warm_up_seconds": compile_seconds,

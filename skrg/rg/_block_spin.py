@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import Lattice, check_lattice_shape, level_shapes, resolve_lattice_shape
 from ..utils import validate_spin_data
+from ..utils._counter_random import hash_multipliers, row_words, step_key
 from ..utils._validation import _inspect_spins
 from . import _kernels
 
@@ -173,7 +174,7 @@ class BlockSpinRG(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             last = step == self.n_steps - 1
             sample = output == "spins" or not last
             X = _block_step(X, shape, self.block_size, self.rule, sample,
-                            _step_key(self.random_key_, step))
+                            step_key(self.random_key_, step))
         return X
 
     def inverse_transform(self, X):
@@ -263,27 +264,14 @@ class BlockSpinRG(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return tags
 
 
-def _step_key(random_key, step):
-    # Python ints, masked: numpy would warn on the intended uint64 wrap-around.
-    key = _kernels.mix64(np.uint64((random_key + (step + 1) * 0x9E3779B97F4A7C15) % 2**64))
-    return np.uint64(key)
-
-
 def _block_step(X, shape, block, rule, sample, key):
     """One block-spin step of every row of ``X`` on a lattice of ``shape``."""
     fine_lines, corners = _tables(shape, block, rule == "decimation")
     n_coarse = X.shape[1] // block ** len(shape)
     out = np.empty((X.shape[0], n_coarse), dtype=np.int8 if sample else np.float64)
     X = np.ascontiguousarray(X)
-    if X.dtype == np.float64:
-        # Hash values, not bit patterns: adding 0.0 turns -0.0 into +0.0.
-        X = X + 0.0
-    # The hash reads 64-bit words: float bits, or eight int8 spins where the row allows.
-    if X.dtype == np.float64 or X.shape[1] % 8 == 0:
-        words = X.view(np.uint64)
-    else:
-        words = X
-    multipliers = _kernels.hash_multipliers(words.shape[1], key)
+    words = row_words(X)
+    multipliers = hash_multipliers(words.shape[1], key)
     # int16 holds any block sum of int8 spins for blocks up to 32767 sites.
     volume = block ** len(shape)
     sum_dtype = np.int16 if X.dtype == np.int8 and volume < 2**15 else np.float64

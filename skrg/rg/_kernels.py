@@ -14,48 +14,10 @@ The row hash is computed only for rows that need a random number.
 import numpy as np
 from numba import njit
 
+from ..utils._counter_random import row_hash as _row_hash
+from ..utils._counter_random import uniform as _uniform
+
 MAJORITY, AVERAGE = 0, 1
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_ONE = np.uint64(1)
-_TO_UNIT = 2.0**-53
-
-
-@njit(nogil=True, cache=True, inline="always")
-def mix64(z):
-    """SplitMix64's finaliser: a bijective 64-bit mixer with full avalanche."""
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@njit(nogil=True, cache=True)
-def hash_multipliers(n_words, key):
-    """Odd 64-bit multipliers, one per word of a row, derived from ``key``."""
-    out = np.empty(n_words, dtype=np.uint64)
-    for j in range(n_words):
-        out[j] = mix64(key + np.uint64(j + 1) * _GOLDEN) | _ONE
-    return out
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _row_hash(words, r, multipliers, key):
-    # A multiply-add per word vectorises; the final mix spreads it over all bits.
-    h = np.uint64(0)
-    for j in range(words.shape[1]):
-        h += np.uint64(words[r, j]) * multipliers[j]
-    return mix64(h ^ key)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _uniform(row_hash, site):
-    return (mix64(row_hash ^ (np.uint64(site + 1) * _GOLDEN)) >> _S11) * _TO_UNIT
 
 
 @njit(nogil=True, cache=True)
