@@ -20,11 +20,18 @@ __all__ = ["INIT_PARAMS", "VARIANTS", "expected_failed_checks", "tested_estimato
 
 # Fast, seeded constructor parameters, per estimator class name.
 INIT_PARAMS = {
+    "BernoulliRBM": {"n_iter": 2, "batch_size": 16, "random_state": 0},
     "BlockSpinRG": {"random_state": 0},
 }
 
 # Configurations checked on top of INIT_PARAMS ({} is INIT_PARAMS alone).
 VARIANTS = {
+    "BernoulliRBM": [
+        {},  # dense, spin units, PCD; hidden units assigned to coarse sites
+        {"output": "mean"},
+        {"connectivity": "local", "kernel_size": 4},  # geometry by construction, for_lattice
+        {"persistent": False, "n_gibbs_steps": 2, "l1": 1e-3, "dtype": "float64"},
+    ],
     "BlockSpinRG": [
         {},  # majority, spins: ties broken by the counter-based hash
         {"output": "mean"},  # majority mean: 0 on a tie
@@ -121,6 +128,7 @@ def _block_spin_rg_failures(estimator):
 
 
 _EXPECTED_FAILURES = {
+    "BernoulliRBM": _block_spin_rg_failures,
     "BlockSpinRG": _block_spin_rg_failures,
 }
 
