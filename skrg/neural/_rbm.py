@@ -726,7 +726,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             raise ValueError(
                 f"lattice_shape={shape} must have the dimension of {self.lattice_shape_}."
             )
-        copy = type(self)(**{**self.get_params(), "lattice_shape": shape})
+        # One unit per block on the new lattice, whatever n_components said on the old.
+        copy = type(self)(**{**self.get_params(), "lattice_shape": shape, "n_components": None})
         n_features = math.prod(shape)
         copy._resolve_geometry(n_features)
         copy.n_features_in_ = n_features

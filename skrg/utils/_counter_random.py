@@ -56,13 +56,13 @@ def uniform(row_hash, site):
 def row_words(X):
     """The content of the rows of ``X`` as the array the row hash reads.
 
-    float64 values are hashed by their bits (with -0.0 made +0.0, so equal values
-    hash equally); int8 rows whose length is a multiple of 8 as uint64 words,
+    Floats are hashed by the bits of their float64 value (with -0.0 made +0.0,
+    so equal values hash equally); int8 rows whose length is a multiple of 8 as uint64 words,
     eight spins at a time; anything else element by element.
     """
     X = np.ascontiguousarray(X)
-    if X.dtype == np.float64:
-        return (X + 0.0).view(np.uint64)
+    if X.dtype.kind == "f":
+        return (X.astype(np.float64) + 0.0).view(np.uint64)
     if X.dtype == np.int8 and X.shape[1] % 8 == 0:
         return X.view(np.uint64)
     return X
