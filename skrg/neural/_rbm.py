@@ -237,7 +237,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """Draw units given their inputs ``a``."""
         u = rng.random(a.shape, dtype=a.dtype)
         if self.units == "spin":
-            return np.where(u < expit(2 * a), 1, -1).astype(a.dtype)
+            # P(+1) = σ(2a) = (1 + tanh a) / 2; numpy's tanh vectorises, scipy's expit does not.
+            u *= 2
+            u -= 1
+            spins = (u < np.tanh(a)).astype(a.dtype)
+            spins *= 2
+            spins -= 1
+            return spins
         return (u < expit(a)).astype(a.dtype)
 
     def _hidden_input(self, v):
@@ -359,18 +365,26 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         h_neg = self._mean_hiddens(v_neg)
 
         W = self.components_
-        grad_W = h_pos.T @ v_pos / len(v_pos) - h_neg.T @ v_neg / len(v_neg)
-        grad_W -= self.l2 * W + self.l1 * np.sign(W)
+        dtype = W.dtype
+        # <h v>_data - <h v>_model as one product of stacked, pre-scaled rows.
+        hidden = np.concatenate([h_pos / dtype.type(len(v_pos)), -h_neg / dtype.type(len(v_neg))])
+        grad_W = hidden.T @ np.concatenate([v_pos, v_neg]).astype(dtype, copy=False)
+        if self.l2:
+            grad_W -= dtype.type(self.l2) * W
+        if self.l1:
+            grad_W -= dtype.type(self.l1) * np.sign(W)
         if self._mask is not None:
             grad_W *= self._mask
         gradients = [grad_W]
         if self.fit_biases:
             gradients.append(v_pos.mean(axis=0) - v_neg.mean(axis=0))
             gradients.append(h_pos.mean(axis=0) - h_neg.mean(axis=0))
-        rate = self._learning_rate()
+        rate = dtype.type(self._learning_rate())
         for parameter, velocity, gradient in zip(self._parameters(), self._velocities, gradients):
-            velocity *= self.momentum
-            velocity += rate * gradient.astype(velocity.dtype, copy=False)
+            velocity *= dtype.type(self.momentum)
+            gradient = gradient.astype(dtype, copy=False)
+            gradient *= rate
+            velocity += gradient
             parameter += velocity
         self.n_steps_ += 1
 
@@ -401,7 +415,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 self._step(X[order[batch]].astype(dtype))
             if self.verbose:
                 self._assign_hidden_order()
-                pll = self.score(X[: min(len(X), 1000)])
+                # The exact pseudo-likelihood visits every site: 100 rows keep it cheap.
+                pll = self.score(X[: min(len(X), 100)])
                 print(f"[{type(self).__name__}] epoch {epoch + 1}: pseudo-log-likelihood "
                       f"per site {pll:.4f}, {time.perf_counter() - start:.2f} s")
         self._assign_hidden_order()
@@ -530,6 +545,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         -------
         V : ndarray of shape (n_samples, n_features_in_)
             int8 spins (0/1 for binary units).
+
+        Notes
+        -----
+        Gibbs chains of a trained RBM can mix slowly: check that statistics of
+        the samples (e.g. ``<|m|>``) have stopped drifting with ``n_steps``.
         """
         check_is_fitted(self)
         rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
