@@ -28,6 +28,19 @@ _MAX_ENUMERATED_UNITS = 20
 _TRANSFORM_CHUNK = 4096
 
 
+def validate_unit_data(estimator, X, *, reset):
+    """Validate ``X`` for an RBM-based estimator with ``units`` "spin" or "binary"."""
+    if estimator.units == "spin":
+        return validate_spin_data(estimator, X, reset=reset)
+    X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+    if X.size and (X.min() < 0 or X.max() > 1):
+        raise ValueError(
+            f"X must hold values in [0, 1] for units='binary'; found values from "
+            f"{X.min()} to {X.max()}. Spin data (-1/+1) needs units='spin'."
+        )
+    return X
+
+
 def _log_2cosh(a):
     # log(e^a + e^-a), stable for any a.
     return np.logaddexp(a, -a)
@@ -217,15 +230,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     # ------------------------------------------------------------------ data
 
     def _validate(self, X, reset):
-        if self.units == "spin":
-            return validate_spin_data(self, X, reset=reset)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                f"X must hold values in [0, 1] for units='binary'; found values from "
-                f"{X.min()} to {X.max()}. Spin data (-1/+1) needs units='spin'."
-            )
-        return X
+        return validate_unit_data(self, X, reset=reset)
 
     # ------------------------------------------------------- the model's math
 

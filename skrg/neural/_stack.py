@@ -16,11 +16,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import check_lattice_shape, resolve_lattice_shape
-from ..utils import spawn_seeds, validate_spin_data
-from ._rbm import BernoulliRBM
+from ..utils import spawn_seeds
+from ._rbm import BernoulliRBM, validate_unit_data
 
 __all__ = ["BernoulliRBMStack"]
 
@@ -240,15 +240,7 @@ dtype : value or list or tuple of values
     # ------------------------------------------------------------------ data
 
     def _validate(self, X, reset):
-        if self.units == "spin":
-            return validate_spin_data(self, X, reset=reset)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "X must hold values in [0, 1] for units='binary'; found values from "
-                f"{X.min()} to {X.max()}. Spin data (-1/+1) needs units='spin'."
-            )
-        return X
+        return validate_unit_data(self, X, reset=reset)
 
     def _check_level(self, level):
         n_layers = len(self.layers_)

@@ -11,7 +11,6 @@ never depends on the other rows, and a tie costs one hash, no generator state.
 The row hash is computed only for rows that need a random number.
 """
 
-import numpy as np
 from numba import njit
 
 from ..utils._counter_random import row_hash as _row_hash

@@ -94,7 +94,7 @@ def test_energy_matches_direct_loop(shape):
 
 def test_row_chunks_do_not_change_results(monkeypatch):
     X = random_spins(37, (4, 6), seed=3)
-    u, (r, G) = obs.energy(X, (4, 6)), obs.correlation_function(X, (4, 6))
+    u, (_, G) = obs.energy(X, (4, 6)), obs.correlation_function(X, (4, 6))
     monkeypatch.setattr(obs, "_CHUNK_ELEMENTS", 50)  # two rows a chunk, ragged end
     np.testing.assert_array_equal(obs.energy(X, (4, 6)), u)
     np.testing.assert_array_equal(obs.correlation_function(X, (4, 6))[1], G)
