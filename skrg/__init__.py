@@ -3,7 +3,14 @@
 __version__ = "0.1.0.dev0"
 
 from .ising import make_ising  # noqa: E402
-from .neural import BernoulliRBM, BernoulliRBMStack  # noqa: E402
+from .neural import BernoulliRBM, BernoulliRBMStack, IsingAutoencoder  # noqa: E402
 from .rg import BlockSpinRG  # noqa: E402
 
-__all__ = ["BernoulliRBM", "BernoulliRBMStack", "BlockSpinRG", "__version__", "make_ising"]
+__all__ = [
+    "BernoulliRBM",
+    "BernoulliRBMStack",
+    "BlockSpinRG",
+    "IsingAutoencoder",
+    "__version__",
+    "make_ising",
+]

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..lattice import Lattice, level_shapes
+from ..lattice import Lattice, level_shapes, resolve_lattice_shape
 
 
 def coarse_shape_for(lattice_shape, n_units):
@@ -25,6 +25,41 @@ def coarse_shape_for(lattice_shape, n_units):
             if all(side % b == 0 for side in lattice_shape):
                 return level_shapes(lattice_shape, b, 1)[1]
     return None
+
+
+def layer_geometry(lattice_shape, n_features, n_units, block_size, *, needs_geometry,
+                   units_name="n_components"):
+    """Input lattice, coarse lattice and unit count of a learned layer.
+
+    A layer that needs geometry (``needs_geometry``: local, or one unit per
+    block asked for by ``n_units=None``) has one unit per block of
+    ``block_size`` and must know its lattice. Any other layer keeps ``n_units``
+    and has a coarse lattice only when ``n_units`` matches a one-step block
+    lattice of a known input lattice (None otherwise).
+
+    Returns
+    -------
+    lattice_shape : tuple of int or None
+    coarse_lattice_shape : tuple of int or None
+    n_units : int
+    """
+    try:
+        shape = resolve_lattice_shape(lattice_shape, n_features)
+    except ValueError:
+        if needs_geometry or lattice_shape is not None:
+            raise
+        return None, None, n_units
+    if not needs_geometry:
+        return shape, coarse_shape_for(shape, n_units), n_units
+    coarse = level_shapes(shape, block_size, 1)[1]
+    n_blocks = math.prod(coarse)
+    if n_units not in (None, n_blocks):
+        raise ValueError(
+            f"{units_name}={n_units} does not match the {n_blocks} blocks of "
+            f"block_size={block_size} on the lattice {shape}; this layer has one unit per "
+            f"block ({units_name}=None)."
+        )
+    return shape, coarse, n_blocks
 
 
 def local_windows(lattice_shape, block_size, kernel_size):

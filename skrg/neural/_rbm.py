@@ -17,10 +17,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..lattice import check_lattice_shape, level_shapes, resolve_lattice_shape
+from ..lattice import check_lattice_shape
 from ..utils import validate_spin_data
 from ..utils._counter_random import counter_uniforms
-from ._geometry import assign_units_to_sites, coarse_shape_for, local_windows
+from ._geometry import assign_units_to_sites, layer_geometry, local_windows
 
 __all__ = ["BernoulliRBM"]
 
@@ -315,37 +315,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _resolve_geometry(self, n_features):
         """Set the input and output geometry, and the mask of a local layer."""
-        needs_geometry = self.n_components is None or self.connectivity == "local"
-        if needs_geometry:
-            shape = resolve_lattice_shape(self.lattice_shape, n_features)
-        else:
-            try:
-                shape = resolve_lattice_shape(self.lattice_shape, n_features)
-            except ValueError:
-                if self.lattice_shape is not None:
-                    raise
-                shape = None
-        self.lattice_shape_ = shape
+        self.lattice_shape_, self.coarse_lattice_shape_, self._n_units = layer_geometry(
+            self.lattice_shape, n_features, self.n_components, self.block_size,
+            needs_geometry=self.n_components is None or self.connectivity == "local",
+        )
         self._mask = None
-        if needs_geometry:
-            coarse = level_shapes(shape, self.block_size, 1)[1]
-            n_blocks = math.prod(coarse)
-            if self.n_components not in (None, n_blocks):
-                raise ValueError(
-                    f"n_components={self.n_components} does not match the {n_blocks} blocks "
-                    f"of block_size={self.block_size} on the lattice {shape}; a local layer "
-                    "has one hidden unit per block (n_components=None)."
-                )
-            self._n_units = n_blocks
-            if self.connectivity == "local":
-                kernel = self.block_size if self.kernel_size is None else self.kernel_size
-                self._windows = local_windows(shape, self.block_size, kernel)
-                self._mask = np.zeros((n_blocks, n_features), dtype=np.dtype(self.dtype))
-                np.put_along_axis(self._mask, self._windows, 1, axis=1)
-            self.coarse_lattice_shape_ = coarse
-        else:
-            self._n_units = self.n_components
-            self.coarse_lattice_shape_ = coarse_shape_for(shape, self.n_components)
+        if self.connectivity == "local":
+            kernel = self.block_size if self.kernel_size is None else self.kernel_size
+            self._windows = local_windows(self.lattice_shape_, self.block_size, kernel)
+            self._mask = np.zeros((self._n_units, n_features), dtype=np.dtype(self.dtype))
+            np.put_along_axis(self._mask, self._windows, 1, axis=1)
         self.hidden_order_ = np.arange(self._n_units)
 
     def _assign_hidden_order(self):

@@ -24,6 +24,7 @@ INIT_PARAMS = {
     "BernoulliRBMStack": {"layer_sizes": (16, 4), "n_iter": 2, "batch_size": 16,
                           "random_state": 0},
     "BlockSpinRG": {"random_state": 0},
+    "IsingAutoencoder": {"max_iter": 2, "batch_size": 16, "random_state": 0},
 }
 
 # Configurations checked on top of INIT_PARAMS ({} is INIT_PARAMS alone).
@@ -48,6 +49,14 @@ VARIANTS = {
         {"rule": "average", "output": "mean"},
         {"n_steps": 2},
     ],
+    "IsingAutoencoder": [
+        {},  # local 2x2 convolution, tanh, spins drawn from the latent mean
+        # the block-spin start, hardtanh, a wider kernel, mean output (for_lattice)
+        {"encoder_init": "block_spin", "latent_activation": "hardtanh", "kernel_size": 4,
+         "output": "mean"},
+        # dense, latent units assigned to coarse sites; early stopping; float64
+        {"encoder": "dense", "early_stopping": True, "l1": 1e-3, "dtype": "float64"},
+    ],
 }
 
 
@@ -65,7 +74,7 @@ def tested_estimators():
     --------
     >>> from skrg.utils._instances import tested_estimators
     >>> sorted({type(estimator).__name__ for estimator in tested_estimators()})
-    ['BernoulliRBM', 'BernoulliRBMStack', 'BlockSpinRG']
+    ['BernoulliRBM', 'BernoulliRBMStack', 'BlockSpinRG', 'IsingAutoencoder']
     """
     for name, Estimator in all_estimators():
         base = INIT_PARAMS.get(name, {})
@@ -147,10 +156,16 @@ def _rbm_stack_failures(estimator):
     return failures
 
 
+def _autoencoder_failures(estimator):
+    # max_iter makes sklearn check n_iter_ after a fit on its blobs.
+    return {**_block_spin_rg_failures(estimator), "check_transformer_n_iter": _BLOBS_0_1}
+
+
 _EXPECTED_FAILURES = {
     "BernoulliRBMStack": _rbm_stack_failures,
     "BernoulliRBM": _block_spin_rg_failures,
     "BlockSpinRG": _block_spin_rg_failures,
+    "IsingAutoencoder": _autoencoder_failures,
 }
 
 
