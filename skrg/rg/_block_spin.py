@@ -258,6 +258,81 @@ class BlockSpinRG(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         copy.random_key_ = self.random_key_
         return copy
 
+    def receptive_fields(self):
+        """Exact linear kernel of the coarse-graining, one row per coarse site.
+
+        ``R[a, i] = E[h_a v_i]`` for fine spins ``v`` drawn independently and
+        uniformly from {-1, +1}, where ``h_a`` is coarse site ``a``'s
+        ``output="mean"`` value (a draw with ``output="spins"`` has the same
+        expectation). It is the linear response of the coarse spins to the fine
+        ones, the RG counterpart of an RBM's weights: what
+        :func:`skrg.metrics.hidden_visible_correlation` measures on uniform
+        random spins, without the sampling noise.
+
+        One step on a block of ``n = block_size**d`` sites gives, on the sites of
+        the block (0 elsewhere):
+
+        - ``"average"``: ``1 / n`` on every site;
+        - ``"decimation"``: 1 on the kept site (the block's first corner), 0 on
+          the others;
+        - ``"majority"``: ``C(n - 1, n // 2) / 2**(n - 1)`` on every site (3/8 for
+          a 2 x 2 block, 1/2 for a block of 2 or 3). A site moves the expected
+          majority only when it is pivotal: for odd ``n`` when the other
+          ``n - 1`` spins sum to 0 (the sign flips, a change of 2); for even
+          ``n`` when they sum to ±1 (a tie, broken at random, against a clear
+          sign: a change of 1 in either case), and the two probabilities are
+          equal, ``C(n - 1, n // 2) / 2**(n - 1)``.
+
+        With ``n_steps > 1`` the coefficients multiply: for uniform input the
+        intermediate spins are again independent and uniform, and by the
+        spin-flip symmetry ``E[v_i | Y_b] = c Y_b`` for the intermediate spin
+        ``Y_b`` of ``v_i``'s block, so ``R`` is the product of the per-step
+        coefficients on the ``block_size**n_steps`` block (decimation keeps the
+        corner of the corner).
+
+        Returns
+        -------
+        R : ndarray of shape (n_coarse_sites, n_sites), float64
+            Rows in the order of the transform's columns, fine sites in C
+            order. Dense, like :meth:`skrg.BernoulliRBM.receptive_fields`:
+            ``8 * n_coarse_sites * n_sites`` bytes.
+
+        Examples
+        --------
+        >>> from skrg import BlockSpinRG
+        >>> X = [[1, -1, 1, 1] * 4]
+        >>> rg = BlockSpinRG(rule="majority").fit(X)   # 4 x 4 lattice, 2 x 2 blocks
+        >>> rg.receptive_fields()[0].reshape(4, 4)
+        array([[0.375, 0.375, 0.   , 0.   ],
+               [0.375, 0.375, 0.   , 0.   ],
+               [0.   , 0.   , 0.   , 0.   ],
+               [0.   , 0.   , 0.   , 0.   ]])
+        >>> BlockSpinRG(rule="decimation").fit(X).receptive_fields()[3].reshape(4, 4)
+        array([[0., 0., 0., 0.],
+               [0., 0., 0., 0.],
+               [0., 0., 1., 0.],
+               [0., 0., 0., 0.]])
+        """
+        check_is_fitted(self)
+        n_sites = math.prod(self.lattice_shape_)
+        n_coarse = math.prod(self.coarse_lattice_shape_)
+        fields = np.zeros((n_coarse, n_sites))
+        if self.rule == "decimation":
+            # The kept site, followed down from the coarsest level to the finest.
+            kept = np.arange(n_coarse)
+            for shape in reversed(self.level_shapes_[:-1]):
+                kept = Lattice(shape).block_map(self.block_size)[kept, 0]
+            fields[np.arange(n_coarse), kept] = 1.0
+            return fields
+        volume = self.block_size ** len(self.lattice_shape_)
+        if self.rule == "average":
+            coefficient = 1.0 / volume
+        else:
+            coefficient = math.comb(volume - 1, volume // 2) / 2.0 ** (volume - 1)
+        coarse = _fine_to_coarse(self.lattice_shape_, self.block_size, self.n_steps)
+        fields[coarse, np.arange(n_sites)] = coefficient**self.n_steps
+        return fields
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"] if self.output == "mean" else []

@@ -274,3 +274,75 @@ def test_clone_keeps_parameters_only():
     copy = clone(fitted)
     assert copy.get_params() == rg.get_params()
     assert not hasattr(copy, "random_key_")
+
+
+# --- receptive_fields: the exact linear kernel E[h_a v_i] under uniform input ---
+
+
+def kernel_reference(shape, block, rule, n_steps):
+    """The kernel built from the definition: a block of b**n_steps sites, coefficient c**n_steps."""
+    volume = block ** len(shape)
+    c = {"average": 1 / volume, "decimation": 1.0,
+         "majority": math.comb(volume - 1, volume // 2) / 2 ** (volume - 1)}[rule]
+    big = block**n_steps
+    coords = np.indices(shape).reshape(len(shape), -1).T          # fine sites, C order
+    coarse_shape = tuple(side // big for side in shape)
+    coarse = np.ravel_multi_index(tuple((coords // big).T), coarse_shape)
+    inside = np.ones(len(coords), dtype=bool) if rule != "decimation" else (coords % big == 0).all(1)
+    R = np.zeros((math.prod(coarse_shape), len(coords)))
+    R[coarse[inside], np.flatnonzero(inside)] = c**n_steps
+    return R
+
+
+@pytest.mark.parametrize("rule", ["average", "decimation", "majority"])
+@pytest.mark.parametrize("shape", [(64,), (8, 8)])
+@pytest.mark.parametrize("n_steps", [1, 2])
+def test_receptive_fields_match_monte_carlo_on_uniform_spins(rule, shape, n_steps):
+    from skrg.metrics import hidden_visible_correlation
+
+    n = 4000
+    X = random_spins(n, math.prod(shape), seed=n_steps)
+    rg = BlockSpinRG(rule=rule, n_steps=n_steps, lattice_shape=shape, random_state=0).fit(X)
+    R = rg.receptive_fields()
+    assert R.dtype == np.float64 and R.shape == (math.prod(rg.coarse_lattice_shape_), X.shape[1])
+    np.testing.assert_array_equal(R, kernel_reference(shape, 2, rule, n_steps))
+    C = hidden_visible_correlation(rg, X)
+    # Standard error of each entry from the spread of the centred products; the
+    # connected estimate also carries a bias of order 1/n (the product of two means).
+    H = rg.set_params(output="mean").transform(X)
+    Hc, Xc = H - H.mean(0), X - X.mean(0)
+    se = np.sqrt((Hc**2).T @ Xc**2 / n - C**2) / np.sqrt(n)
+    assert np.all(np.abs(C - R) <= Z * se + Z / n)
+    noisy = se > 1e-9   # decimation's kept site has h = v_i: no spread, bias only
+    assert 0.8 < np.mean(((C - R)[noisy] / se[noisy]) ** 2) < 1.2
+    # A draw (output="spins") has the same linear response.
+    S = rg.set_params(output="spins").transform(X).astype(float)
+    C_spins = S.T @ X / n
+    se_spins = np.sqrt(np.maximum(1 - C_spins**2, 0) / n)
+    assert np.all(np.abs(C_spins - R) <= Z * se_spins + Z / n)
+
+
+@pytest.mark.parametrize("shape, block, expected", [
+    ((2, 2), 2, 3 / 8), ((3, 3), 3, 70 / 256), ((4,), 4, 3 / 8), ((3,), 3, 1 / 2), ((2,), 2, 1 / 2),
+])
+def test_majority_receptive_field_by_exact_enumeration(shape, block, expected):
+    # Every configuration of one block, equally weighted: E[h v_i] exactly.
+    n = math.prod(shape)
+    X = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.int8)
+    rg = BlockSpinRG(block_size=block, rule="majority", output="mean", lattice_shape=shape).fit(X)
+    exact_field = rg.transform(X).T @ X / 2**n
+    np.testing.assert_allclose(exact_field, np.full((1, n), expected), atol=1e-15)
+    np.testing.assert_allclose(rg.receptive_fields(), exact_field, atol=1e-15)
+
+
+def test_decimation_receptive_field_of_two_steps_by_enumeration():
+    X = 1 - 2 * ((np.arange(2**16)[:, None] >> np.arange(16)) & 1).astype(np.int8)
+    rg = BlockSpinRG(rule="decimation", n_steps=2, output="mean").fit(X)
+    np.testing.assert_array_equal(rg.receptive_fields(), rg.transform(X).T @ X / 2**16)
+
+
+def test_receptive_fields_needs_a_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        BlockSpinRG().receptive_fields()
