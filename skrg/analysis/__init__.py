@@ -1,0 +1,25 @@
+"""Coupling analysis: the operator basis, pseudo-likelihood couplings, MCRG, RBM flows."""
+
+from ._couplings import estimate_couplings, estimate_temperature
+from ._mcrg import mcrg_exponents, rbm_flow
+from ._operators import (
+    OPERATORS,
+    check_operators,
+    evaluate_operators,
+    local_operator_fields,
+    operator_names,
+    operator_reach,
+)
+
+__all__ = [
+    "OPERATORS",
+    "check_operators",
+    "estimate_couplings",
+    "estimate_temperature",
+    "evaluate_operators",
+    "local_operator_fields",
+    "mcrg_exponents",
+    "operator_names",
+    "operator_reach",
+    "rbm_flow",
+]
