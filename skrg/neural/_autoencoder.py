@@ -38,6 +38,21 @@ def _reconstruction_loss(a, v):
     return np.logaddexp(0, -2 * a) + (1 - v) * a
 
 
+def _mean_reconstruction_loss(a, t, v):
+    """Mean of :func:`_reconstruction_loss` from ``a`` and ``t = tanh(a)``, float64.
+
+    ``log(1 + e^{-2a}) + (1 - v) a = |a| - v a + log 2 - log1p(|t|)`` exactly
+    (``e^{-2|a|} = (1 - |t|) / (1 + |t|)``); every term is finite, and it
+    needs one log1p and no exp per element instead of logaddexp's exp and log.
+    """
+    buffer = np.abs(t)
+    np.log1p(buffer, out=buffer)
+    total = -buffer.sum(dtype=np.float64)
+    total += np.abs(a, out=buffer).sum(dtype=np.float64)
+    total -= np.multiply(v, a, out=buffer).sum(dtype=np.float64)
+    return float(total / a.size + math.log(2.0))
+
+
 class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Autoencoder whose latent layer is a coarse lattice of spins.
 
@@ -61,8 +76,12 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     earn a geometry as a dense RBM's do (``hidden_order_``).
 
     ``encoder_init="block_spin"`` starts the encoder as the block average
-    (``1 / block_size**d`` on the block's sites) and the decoder as block
-    replication: with ``latent_activation="hardtanh"`` the untrained
+    (``1 / block_size**d`` on the block's sites) and the decoder's weights
+    as block replication (weight 1 from a unit to its block's sites, so the
+    untrained reconstruction is ``tanh(z)`` there, not ``z``: the decoder's
+    output layer cannot express plain replication, which
+    :meth:`skrg.BlockSpinRG.inverse_transform` is). With
+    ``latent_activation="hardtanh"`` the untrained
     ``transform`` with ``output="mean"`` equals
     ``BlockSpinRG(rule="average", output="mean")``. With
     ``freeze_encoder=True`` only the decoder learns, which is the transfer
@@ -338,7 +357,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return (kernel,) * len(self.lattice_shape_)
 
     def _block_spin_weights(self, n_features):
-        """Encoder = block average, decoder = block replication."""
+        """Encoder = block average, decoder weights = block replication."""
         ndim = len(self.lattice_shape_)
         n_block_sites = self.block_size**ndim
         if self._local:
@@ -377,14 +396,18 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _encode_input(self, V, W, c):
         """Encoder input ``W v + c`` in training order (and a local layer's patches)."""
         if not self._local:
-            return V @ W.T + c, None
+            pre = V @ W.T
+            pre += c
+            return pre, None
         patches = V[:, self._windows]
         return patches @ W.reshape(-1) + c, patches
 
     def _decode_input(self, Z, D, e):
         """Decoder input ``D z + e`` for latent values in training order."""
         if not self._local:
-            return Z @ D.T + e
+            A = Z @ D.T
+            A += e
+            return A
         A = np.empty((len(Z), self.n_features_in_), dtype=Z.dtype)
         A[...] = e
         # Each offset of the window maps the latent lattice onto distinct sites.
@@ -418,8 +441,8 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         pre, patches, Z, A = self._forward(V, parameters)
         dtype = A.dtype
         scale = dtype.type(1.0 / V.size)
-        loss = float(_reconstruction_loss(A, V).mean(dtype=np.float64))
         delta_A = np.tanh(A)
+        loss = _mean_reconstruction_loss(A, delta_A, V)
         delta_A -= V
         delta_A *= scale
         if self._local:
@@ -463,14 +486,23 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         dtype = self.encoder_weights_.dtype.type
         t = self.n_steps_
         rate = self.learning_rate_init * math.sqrt(1 - _ADAM_BETA2**t) / (1 - _ADAM_BETA1**t)
-        for parameter, (m, s), gradient in zip(self._parameters(), self._adam_moments, gradients):
-            if gradient is None:
+        square_scale = dtype((1 - _ADAM_BETA2) / (1 - _ADAM_BETA1) ** 2)
+        for parameter, (m, s), g in zip(self._parameters(), self._adam_moments, gradients):
+            if g is None:
                 continue
+            # g is this step's own array: work in it, no temporaries.
+            g *= dtype(1 - _ADAM_BETA1)
             m *= dtype(_ADAM_BETA1)
-            m += dtype(1 - _ADAM_BETA1) * gradient
+            m += g
+            np.square(g, out=g)
+            g *= square_scale  # (1 - beta2) gradient**2
             s *= dtype(_ADAM_BETA2)
-            s += dtype(1 - _ADAM_BETA2) * gradient * gradient
-            parameter -= dtype(rate) * m / (np.sqrt(s) + dtype(_ADAM_EPSILON))
+            s += g
+            np.sqrt(s, out=g)
+            g += dtype(_ADAM_EPSILON)
+            np.divide(m, g, out=g)
+            g *= dtype(rate)
+            parameter -= g
         return loss
 
     # --------------------------------------------------------------- training
@@ -704,10 +736,14 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         The convolution's weights are shared by every block, so the copy holds
         the same kernels and intercepts, and Adam's state, on the new lattice:
-        ``for_lattice(L).transform`` is the same convolution, and with
-        ``warm_start=True`` the copy fine-tunes from where this one stopped.
+        ``for_lattice(L).transform`` is the same convolution, :meth:`partial_fit`
+        continues the same Adam trajectory, and ``fit`` with ``warm_start=True``
+        fine-tunes from these weights with a fresh Adam state.
         ``for_lattice(self.coarse_lattice_shape_)`` applies the encoder to its
-        own output.
+        own output. (A clone, as model selection makes, keeps the parameters
+        but not the weights: wrap the copy in
+        :class:`sklearn.frozen.FrozenEstimator` to reuse it frozen inside
+        cross-validation.)
 
         Parameters
         ----------
