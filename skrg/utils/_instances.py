@@ -14,6 +14,7 @@ a reason naming the spin domain or the lattice geometry its data contradicts;
 
 from sklearn.utils import get_tags
 
+from ..neural import IsingAutoencoder
 from .discovery import all_estimators
 
 __all__ = ["INIT_PARAMS", "VARIANTS", "expected_failed_checks", "tested_estimators"]
@@ -24,6 +25,10 @@ INIT_PARAMS = {
     "BernoulliRBMStack": {"layer_sizes": (16, 4), "n_iter": 2, "batch_size": 16,
                           "random_state": 0},
     "BlockSpinRG": {"random_state": 0},
+    # One level 8x8 -> 4x4 (min_coarse_size=4), three operators that fit it, and
+    # jackknife blocks that the ~13 rows per temperature of a 2/3 refit allow.
+    "CouplingFlowAnalyzer": {"n_levels": 1, "operators": ["nn", "nnn", "m"],
+                             "min_coarse_size": 4, "n_jackknife_blocks": 4, "random_state": 0},
     "IsingAutoencoder": {"max_iter": 2, "batch_size": 16, "random_state": 0},
 }
 
@@ -48,6 +53,13 @@ VARIANTS = {
         {"rule": "average"},  # spins drawn with P(+1) = (1 + average) / 2
         {"rule": "average", "output": "mean"},
         {"n_steps": 2},
+    ],
+    "CouplingFlowAnalyzer": [
+        {},  # majority rule, one level
+        # a learned local kernel fitted once and moved with for_lattice to 4x4, two levels
+        # (critical temperature from the crossing of levels 1 and 2), nn only on 2x2
+        {"coarse_grainer": IsingAutoencoder(max_iter=1, batch_size=16), "n_levels": 2,
+         "operators": ["nn"], "min_coarse_size": 2},
     ],
     "IsingAutoencoder": [
         {},  # local 2x2 convolution, tanh, spins drawn from the latent mean
@@ -74,7 +86,7 @@ def tested_estimators():
     --------
     >>> from skrg.utils._instances import tested_estimators
     >>> sorted({type(estimator).__name__ for estimator in tested_estimators()})
-    ['BernoulliRBM', 'BernoulliRBMStack', 'BlockSpinRG', 'IsingAutoencoder']
+    ['BernoulliRBM', 'BernoulliRBMStack', 'BlockSpinRG', 'CouplingFlowAnalyzer', 'IsingAutoencoder']
     """
     for name, Estimator in all_estimators():
         base = INIT_PARAMS.get(name, {})
@@ -165,6 +177,9 @@ _EXPECTED_FAILURES = {
     "BernoulliRBMStack": _rbm_stack_failures,
     "BernoulliRBM": _block_spin_rg_failures,
     "BlockSpinRG": _block_spin_rg_failures,
+    # The same spin and lattice validation (plus y, checked after X), and a float64
+    # transform (preserves_dtype ["float64"]), so the same list as BlockSpinRG's mean.
+    "CouplingFlowAnalyzer": _block_spin_rg_failures,
     "IsingAutoencoder": _autoencoder_failures,
 }
 
