@@ -10,6 +10,7 @@ and measures the critical exponents by Swendsen's MCRG
 (:func:`skrg.analysis.mcrg_exponents`), all with jackknife errors.
 """
 
+import copy
 import math
 import numbers
 import warnings
@@ -805,6 +806,29 @@ class CouplingFlowAnalyzer(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _one_coarse_level(coarse_grainer, X):
+    """One coarse level of a fitted coarse-grainer (spins), its shape and the operators that fit."""
+    check_is_fitted(coarse_grainer)
+    name = type(coarse_grainer).__name__
+    shape = getattr(coarse_grainer, "coarse_lattice_shape_", None)
+    if shape is None:
+        raise ValueError(
+            f"coupling_locality_score fits couplings on the coarse lattice, but {name} has "
+            "no coarse_lattice_shape_ (its units match no lattice)."
+        )
+    shape = tuple(shape)
+    X = check_spins(X)
+    if "output" in coarse_grainer.get_params(deep=False):
+        # A shallow copy: the caller's estimator keeps its own output.
+        coarse_grainer = copy.copy(coarse_grainer).set_params(output="spins")
+    coarse = coarse_grainer.transform(X)
+    coarse = _hard_spins(check_spins(coarse, allow_soft=True, name=f"The transform of {name}"),
+                         f"The transform of {name}")
+    operators = [op for op in operator_names(len(shape), "even")
+                 if 2 * OPERATORS[op].reach(len(shape)) <= min(shape)]
+    return [coarse], [shape], operators
+
+
 def coupling_locality_score(estimator, X, y=None):
     """Share of the coarse couplings' squared norm carried by the nearest neighbours.
 
@@ -826,8 +850,11 @@ def coupling_locality_score(estimator, X, y=None):
 
     Parameters
     ----------
-    estimator : CouplingFlowAnalyzer
-        Fitted, with ``"nn"`` among its operators.
+    estimator : CouplingFlowAnalyzer or fitted coarse-grainer
+        A fitted analyzer, with ``"nn"`` among its operators; or any fitted
+        coarse-grainer with a ``coarse_lattice_shape_``, scored on its one
+        coarse level with every even operator that fits that lattice (so the
+        same scorer ranks coarse-grainers in ``GridSearchCV``).
     X : array-like of shape (n_samples, n_sites)
         Spins exactly -1 or +1.
     y : array-like of shape (n_samples,) or None, default=None
@@ -859,29 +886,26 @@ def coupling_locality_score(estimator, X, y=None):
     >>> bool(0.5 < score <= 1.0), score == flow.score(X, y)
     (True, True)
     """
-    if not isinstance(estimator, CouplingFlowAnalyzer):
-        raise TypeError(
-            "coupling_locality_score scores a CouplingFlowAnalyzer, got "
-            f"{type(estimator).__name__}."
-        )
-    check_is_fitted(estimator)
-    if "nn" not in estimator.operators_:
-        raise ValueError(
-            f"coupling_locality_score needs 'nn' among the operators, got "
-            f"operators_={estimator.operators_}."
-        )
-    X, _ = estimator._validate_X(X, reset=False)
-    if y is None:
-        groups = [slice(0, len(X))]
+    if isinstance(estimator, CouplingFlowAnalyzer):
+        check_is_fitted(estimator)
+        if "nn" not in estimator.operators_:
+            raise ValueError(
+                f"coupling_locality_score needs 'nn' among the operators, got "
+                f"operators_={estimator.operators_}."
+            )
+        X, _ = estimator._validate_X(X, reset=False)
+        levels = estimator._coarse_levels(X)[1:]
+        shapes, operators = estimator.lattice_shapes_[1:], estimator.operators_
     else:
-        _, groups = _rows_by_temperature(_check_temperatures(y, len(X)))
-    levels = estimator._coarse_levels(X)
-    nn = estimator.operators_.index("nn")
+        levels, shapes, operators = _one_coarse_level(estimator, X)
+    groups = ([slice(0, len(levels[0]))] if y is None
+              else _rows_by_temperature(_check_temperatures(y, len(levels[0])))[1])
+    nn = operators.index("nn")
     shares = []
     for rows in groups:
-        for L, shape in zip(levels[1:], estimator.lattice_shapes_[1:]):
+        for L, shape in zip(levels, shapes):
             try:
-                K = _point_couplings(L[rows], shape, estimator.operators_)
+                K = _point_couplings(L[rows], shape, operators)
             except ValueError:  # a singular Hessian: the couplings are undetermined
                 shares.append(np.nan)
                 continue

@@ -24,13 +24,13 @@ def _spin_output(estimator, X):
     return estimator.transform(X)
 
 
-def _geometry(estimator, n_sites):
+def _geometry(estimator, n_sites, metric="correlation_preservation"):
     """Fine shape, coarse shape and the integer scale factor ``b`` between them."""
     name = type(estimator).__name__
     coarse = getattr(estimator, "coarse_lattice_shape_", None)
     if coarse is None:
         raise ValueError(
-            f"correlation_preservation compares correlations at matching distances, so "
+            f"{metric} compares the fine and coarse lattices, so "
             f"it needs the geometry of the coarse lattice, but {name} has no "
             f"coarse_lattice_shape_ (or it is None: its units match no coarse lattice). "
             f"Use a coarse-grainer with lattice geometry (BlockSpinRG, an RBM whose "
@@ -44,7 +44,7 @@ def _geometry(estimator, n_sites):
     if (len(fine) != len(coarse) or any(f % c for f, c in zip(fine, coarse))
             or len(set(ratios)) != 1):
         raise ValueError(
-            f"correlation_preservation needs one integer scale factor b on every axis, "
+            f"{metric} needs one integer scale factor b on every axis, "
             f"fine side = b * coarse side; {name} maps the lattice {fine} to {coarse}."
         )
     return fine, coarse, int(ratios[0])

@@ -261,8 +261,10 @@ def test_transform_features_names_and_score(grid_16):
     with pytest.raises(ValueError, match="'nn' among the operators"):
         coupling_locality_score(CouplingFlowAnalyzer(n_levels=1, operators=["nnn"],
                                                      n_jackknife_blocks=5).fit(X, y), X, y)
-    with pytest.raises(TypeError, match="CouplingFlowAnalyzer"):
-        coupling_locality_score(BlockSpinRG().fit(X), X, y)
+    # Any coarse-grainer is scored on its coarse lattice, so it needs one.
+    no_geometry = BernoulliRBM(n_components=5, n_iter=0, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="coarse_lattice_shape_"):
+        coupling_locality_score(no_geometry, X, y)
 
 
 def test_score_prefers_the_more_local_coarse_graining(critical_32):
