@@ -8,6 +8,7 @@ arrays and errors behind each score, for plots.
 
 from ..analysis import coupling_locality_score
 from ._correlation import hidden_visible_correlation
+from ._mutual_information import mutual_information, mutual_information_score
 from ._preservation import correlation_preservation, correlation_preservation_score
 from ._scorers import get_scorer, get_scorer_names
 from ._scores import (
@@ -30,6 +31,8 @@ __all__ = [
     "get_scorer_names",
     "hidden_visible_correlation",
     "hoyer_sparsity",
+    "mutual_information",
+    "mutual_information_score",
     "receptive_field_locality",
     "reconstruction_score",
     "weight_sparsity",

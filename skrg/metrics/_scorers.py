@@ -1,6 +1,7 @@
 """``get_scorer``: skrg's shared scores by name, for ``scoring=`` in model selection."""
 
 from ..analysis import coupling_locality_score
+from ._mutual_information import mutual_information_score
 from ._preservation import correlation_preservation_score
 from ._scores import block_alignment_score, reconstruction_score
 from ._sparsity import weight_sparsity
@@ -8,16 +9,11 @@ from ._sparsity import weight_sparsity
 __all__ = ["get_scorer", "get_scorer_names"]
 
 
-def _mutual_information_score(estimator, X, y=None):
-    from ._mutual_information import mutual_information_score
-
-    return mutual_information_score(estimator, X, y)
-
-
 _SCORERS = {
     "block_alignment": block_alignment_score,
     "correlation_preservation": correlation_preservation_score,
     "coupling_locality": coupling_locality_score,
+    "mutual_information": mutual_information_score,
     "reconstruction": reconstruction_score,
     "weight_sparsity": weight_sparsity,
 }
@@ -34,7 +30,7 @@ def get_scorer_names():
     --------
     >>> from skrg.metrics import get_scorer_names
     >>> get_scorer_names()
-    ['block_alignment', 'correlation_preservation', 'coupling_locality', 'reconstruction', 'weight_sparsity']
+    ['block_alignment', 'correlation_preservation', 'coupling_locality', 'mutual_information', 'reconstruction', 'weight_sparsity']
     """
     return sorted(_SCORERS)
 

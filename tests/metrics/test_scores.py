@@ -136,7 +136,7 @@ def test_coupling_locality_of_a_coarse_grainer_matches_the_analyzer():
 
 
 def test_get_scorer_names_and_errors():
-    assert {"block_alignment", "correlation_preservation", "coupling_locality",
+    assert {"block_alignment", "correlation_preservation", "coupling_locality", "mutual_information",
             "reconstruction", "weight_sparsity"} <= set(get_scorer_names())
     assert get_scorer("reconstruction") is reconstruction_score
     with pytest.raises(ValueError, match="valid names are"):
