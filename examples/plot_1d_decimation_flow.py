@@ -69,11 +69,13 @@ print(f"{N_SAMPLES} exact samples of a periodic chain of {N_SITES} sites at K = 
 # clone is fitted on its output, and so on (the analyzer seeds every level
 # from its own ``random_state``). Each coupling gets its own analysis, so a
 # learned model only ever sees one chain, as in the paper. The analyzer reads
-# every model with ``output="spins"`` (coarse spins drawn from the model). It
-# gives each learned unit the sign that correlates positively with its block
-# (``fix_gauge=True``, the default). An RBM's hidden unit and its weights can
-# flip together without changing the model, so without this the coarse chain
-# would carry random signs.
+# every model with ``output="spins"`` (coarse spins drawn from the model). An
+# RBM's hidden unit and its weights can flip together without changing the
+# model, so training leaves each unit's sign to chance; skrg's learned
+# coarse-grainers read every unit with the sign that aligns it with its own
+# block (``hidden_signs_``), and the analyzer checks that against the data
+# (``fix_gauge=True``, the default). Without it the coarse chain would carry
+# random signs.
 coarse_grainers = {
     "decimation": BlockSpinRG(rule="decimation"),
     "autoencoder (local)": IsingAutoencoder(max_iter=20, batch_size=50,

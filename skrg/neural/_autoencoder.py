@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..lattice import check_lattice_shape, level_shapes
 from ..utils import validate_spin_data
 from ..utils._counter_random import counter_uniforms
-from ._geometry import assign_units_to_sites, layer_geometry, local_windows
+from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
 __all__ = ["IsingAutoencoder"]
 
@@ -170,6 +170,11 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         no block lattice).
     hidden_order_ : ndarray of shape (n_latent,)
         Latent unit on each coarse site: the output order of every method.
+    hidden_signs_ : ndarray of shape (n_latent,)
+        ±1 per output position: each unit oriented so that its encoder
+        weights on its own block sum to a non-negative number (flipping a
+        unit with its weights is the same model, so training leaves the sign
+        to chance). Applied with ``hidden_order_`` by every method.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
@@ -312,12 +317,16 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             kernel = self.block_size if self.kernel_size is None else self.kernel_size
             self._windows = local_windows(self.lattice_shape_, self.block_size, kernel)
         self.hidden_order_ = np.arange(self._n_units)
+        self.hidden_signs_ = np.ones(self._n_units)
 
     def _assign_hidden_order(self):
+        """Output order (a coarse site per unit) and sign (oriented along its block)."""
         if not self._local and self.coarse_lattice_shape_ is not None:
             self.hidden_order_ = assign_units_to_sites(
                 self.encoder_weights_, self.lattice_shape_, self.coarse_lattice_shape_
             )
+        self.hidden_signs_ = orient_units(self._unsigned_fields(), self.lattice_shape_,
+                                          self.coarse_lattice_shape_)
 
     # --------------------------------------------------------- initialisation
 
@@ -621,7 +630,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Z[rows] = self._latent_activation(
                 self._encode_input(X[rows].astype(np.float64), W, c)[0]
             )
-        return Z[:, self.hidden_order_]
+        return Z[:, self.hidden_order_] * self.hidden_signs_
 
     def transform(self, X):
         """Encode: the coarse lattice of each configuration.
@@ -666,7 +675,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 f"X must have {self._n_units} columns (one per latent unit), got {Z.shape[1]}."
             )
         unordered = np.empty_like(Z)
-        unordered[:, self.hidden_order_] = Z
+        unordered[:, self.hidden_order_] = Z * self.hidden_signs_
         _, _, D, e = self._float64_parameters()
         return np.tanh(self._decode_input(unordered, D, e))
 
@@ -721,6 +730,11 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         fields : ndarray of shape (n_latent, n_features_in_)
         """
         check_is_fitted(self)
+        return self._unsigned_fields() * self.hidden_signs_[:, None].astype(
+            self.encoder_weights_.dtype)
+
+    def _unsigned_fields(self):
+        """Encoder weights on the fine lattice in output order, before orientation."""
         if not self._local:
             return self.encoder_weights_[self.hidden_order_]
         fields = np.zeros((self._n_units, self.n_features_in_), dtype=self.encoder_weights_.dtype)
@@ -769,6 +783,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         other.n_features_in_ = n_features
         if hasattr(other, "feature_names_in_"):
             del other.feature_names_in_
+        other._assign_hidden_order()
         return other
 
     @property

@@ -122,3 +122,34 @@ def assign_units_to_sites(weights, lattice_shape, coarse_shape):
     order = np.empty(len(sites), dtype=np.int64)
     order[sites] = units
     return order
+
+
+def orient_units(fields, lattice_shape, coarse_shape):
+    """Sign that orients each unit along its own block: +1 or -1 per row of ``fields``.
+
+    Flipping a spin unit together with its weights and bias changes nothing in
+    the model, so each unit's sign is a gauge that training picks at random.
+    Pooled statistics of the coarse lattice (correlations, couplings, mutual
+    information) need one convention: a unit is oriented so that the sum of
+    its weights on its own block (row ``a`` on block ``a`` of ``coarse_shape``)
+    is non-negative, like the block spin it stands for; without a geometry,
+    the sum of all its weights.
+
+    Parameters
+    ----------
+    fields : ndarray of shape (n_units, n_sites)
+        Weights in output order.
+    lattice_shape, coarse_shape : tuple of int or None
+
+    Returns
+    -------
+    signs : ndarray of shape (n_units,), float64, values ±1
+    """
+    fields = np.asarray(fields, dtype=np.float64)
+    if lattice_shape is None or coarse_shape is None:
+        totals = fields.sum(axis=1)
+    else:
+        block = lattice_shape[0] // coarse_shape[0]
+        blocks = local_windows(lattice_shape, block, block)
+        totals = np.take_along_axis(fields, blocks, axis=1).sum(axis=1)
+    return np.where(totals < 0, -1.0, 1.0)

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..lattice import check_lattice_shape
 from ..utils import validate_spin_data
 from ..utils._counter_random import counter_uniforms
-from ._geometry import assign_units_to_sites, layer_geometry, local_windows
+from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
 __all__ = ["BernoulliRBM"]
 
@@ -126,6 +126,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Hidden unit shown at each output position: the unit assigned to each
         coarse site (see Notes), applied by transform, inverse_transform,
         hidden_hamiltonian and get_feature_names_out.
+    hidden_signs_ : ndarray of shape (n_components,)
+        ±1 per output position. A spin unit flipped with its weights and bias
+        is the same model, so training leaves each unit's sign to chance; the
+        output orients every unit so that its weights on its own block sum
+        to a non-negative number, like the block spin it stands for (all +1
+        for binary units). Applied with ``hidden_order_``; the parameters keep
+        their training signs.
     coarse_lattice_shape_ : tuple of int or None
         Geometry of the output, None when the hidden units match no lattice.
     lattice_shape_ : tuple of int or None
@@ -326,12 +333,17 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self._mask = np.zeros((self._n_units, n_features), dtype=np.dtype(self.dtype))
             np.put_along_axis(self._mask, self._windows, 1, axis=1)
         self.hidden_order_ = np.arange(self._n_units)
+        self.hidden_signs_ = np.ones(self._n_units)
 
     def _assign_hidden_order(self):
+        """Output order (a coarse site per unit) and sign (oriented along its block)."""
         if self.connectivity == "dense" and self.coarse_lattice_shape_ is not None:
             self.hidden_order_ = assign_units_to_sites(
                 self.components_, self.lattice_shape_, self.coarse_lattice_shape_
             )
+        if self.units == "spin":
+            self.hidden_signs_ = orient_units(self.components_[self.hidden_order_],
+                                              self.lattice_shape_, self.coarse_lattice_shape_)
 
     def _learning_rate(self):
         rate = self.learning_rate
@@ -458,7 +470,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         # float64 whatever the training dtype: float32 sums depend on how BLAS
         # blocks a batch, and a row's output must not depend on the other rows.
         W, _, c = (np.asarray(p, dtype=np.float64) for p in self._parameters())
-        W, c = W[self.hidden_order_], c[self.hidden_order_]
+        signs = self.hidden_signs_
+        W, c = W[self.hidden_order_] * signs[:, None], c[self.hidden_order_] * signs
         for rows in gen_batches(len(X), _TRANSFORM_CHUNK):
             mean = self._activation(X[rows].astype(np.float64) @ W.T + c)
             if output == "mean":
@@ -478,7 +491,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 f"unit), got {H.shape}."
             )
         unordered = np.empty_like(H)
-        unordered[:, self.hidden_order_] = H
+        unordered[:, self.hidden_order_] = H * self.hidden_signs_
         return unordered
 
     def inverse_transform(self, X):
@@ -751,12 +764,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         copy.chains_ = copy._random_units((len(self.chains_), n_features), copy.random_state_)
         copy._velocities = [np.zeros_like(p) for p in copy._parameters()]
         copy.n_steps_ = self.n_steps_
+        copy._assign_hidden_order()
         return copy
 
     def receptive_fields(self):
         """Weights of every hidden unit in output order, shape (n_components, n_features_in_)."""
         check_is_fitted(self)
-        return self.components_[self.hidden_order_]
+        return self.components_[self.hidden_order_] * self.hidden_signs_[:, None].astype(
+            self.components_.dtype)
 
     @property
     def _n_features_out(self):

@@ -109,13 +109,18 @@ def test_local_encoder_transfers_to_bigger_lattices_as_the_same_convolution(isin
         assert transferred.coarse_lattice_shape_ == (side // 2, side // 2)
         pre = _periodic_convolution(big, (side, side), kernel, float(ae.encoder_intercept_[0]), 2)
         expected = np.tanh(pre) if activation == "tanh" else np.clip(pre, -1, 1)
-        np.testing.assert_allclose(transferred.transform(big), expected, rtol=0, atol=1e-12)
+        # One shared kernel, so one orientation for every unit.
+        sign = transferred.hidden_signs_
+        assert np.all(sign == ae.hidden_signs_[0])
+        np.testing.assert_allclose(transferred.transform(big), sign * expected, rtol=0,
+                                   atol=1e-12)
     # The encoder applied to its own output (one more RG step).
     coarse = ae.transform(X)
     second = ae.for_lattice(ae.coarse_lattice_shape_)
     pre = _periodic_convolution(coarse, (8, 8), kernel, float(ae.encoder_intercept_[0]), 2)
     expected = np.tanh(pre) if activation == "tanh" else np.clip(pre, -1, 1)
-    np.testing.assert_allclose(second.transform(coarse), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(second.transform(coarse), second.hidden_signs_ * expected,
+                               rtol=0, atol=1e-12)
 
 
 def test_local_encoder_in_1d_is_a_periodic_convolution():
@@ -125,11 +130,13 @@ def test_local_encoder_in_1d_is_a_periodic_convolution():
     assert ae.coarse_lattice_shape_ == (16,)
     pre = _periodic_convolution(X, (32,), ae.encoder_weights_.astype(np.float64),
                                 float(ae.encoder_intercept_[0]), 2)
-    np.testing.assert_allclose(ae.transform(X), np.tanh(pre), rtol=0, atol=1e-12)
+    sign = ae.hidden_signs_[0]
+    np.testing.assert_allclose(ae.transform(X), sign * np.tanh(pre), rtol=0, atol=1e-12)
     long = make_ising(10, (96,), 1.0, random_state=4)[0]
     pre = _periodic_convolution(long, (96,), ae.encoder_weights_.astype(np.float64),
                                 float(ae.encoder_intercept_[0]), 2)
-    np.testing.assert_allclose(ae.for_lattice(96).transform(long), np.tanh(pre), atol=1e-12)
+    np.testing.assert_allclose(ae.for_lattice(96).transform(long), sign * np.tanh(pre),
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("encoder, block, kernel", [("local", 2, 4), ("local", 3, 3),
@@ -243,7 +250,7 @@ def test_inverse_transform_decodes_and_score_is_minus_cross_entropy():
     ae.set_params(output="mean")
     Z = ae.transform(X)
     unordered = np.empty_like(Z)
-    unordered[:, ae.hidden_order_] = Z
+    unordered[:, ae.hidden_order_] = Z * ae.hidden_signs_
     A = unordered @ ae.decoder_weights_.T + ae.decoder_intercept_
     np.testing.assert_allclose(ae.inverse_transform(Z), np.tanh(A), rtol=1e-12)
     p_up = 1 / (1 + np.exp(-2 * A))
@@ -260,7 +267,7 @@ def test_receptive_fields_place_the_kernel_on_each_window():
     fields = ae.receptive_fields().reshape(16, 8, 8)
     kernel = ae.encoder_weights_
     # Unit (1, 2) has its block at (2, 4) and its 3x3 window starting there (start offset 0).
-    np.testing.assert_array_equal(fields[1 * 4 + 2][2:5, 4:7], kernel)
+    np.testing.assert_array_equal(fields[1 * 4 + 2][2:5, 4:7], ae.hidden_signs_[0] * kernel)
     assert np.count_nonzero(fields[1 * 4 + 2]) == 9
 
 
@@ -328,3 +335,29 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="X has 16 features"):
         ae.transform(X[:, :16])
     assert not hasattr(IsingAutoencoder(encoder="dense"), "for_lattice")
+
+
+@pytest.mark.parametrize("encoder", ["local", "dense"])
+def test_output_is_oriented_and_invariant_under_flipping_a_unit(ising_16, encoder):
+    # Flipping a unit with its weights is the same model; the output must not change.
+    X, _ = ising_16
+    ae = IsingAutoencoder(encoder=encoder, kernel_size=4 if encoder == "local" else None,
+                          max_iter=2, output="mean", dtype="float64", random_state=3).fit(X)
+    fields = ae.receptive_fields().reshape(-1, 8, 2, 8, 2)
+    own_block = np.array([fields[a, a // 8, :, a % 8, :].sum() for a in range(64)])
+    assert np.all(own_block >= 0)
+    before = ae.transform(X)
+    flipped = IsingAutoencoder(**ae.get_params()).fit(X)
+    if encoder == "local":
+        flipped.encoder_weights_ *= -1
+        flipped.encoder_intercept_ *= -1
+        flipped.decoder_weights_ *= -1
+    else:
+        unit = flipped.hidden_order_[5]
+        flipped.encoder_weights_[unit] *= -1
+        flipped.encoder_intercept_[unit] *= -1
+        flipped.decoder_weights_[:, unit] *= -1
+    flipped._assign_hidden_order()
+    np.testing.assert_allclose(flipped.transform(X), before, atol=1e-12)
+    np.testing.assert_allclose(flipped.inverse_transform(before), ae.inverse_transform(before),
+                               atol=1e-12)

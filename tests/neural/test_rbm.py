@@ -650,3 +650,19 @@ def test_bad_input_raises_clear_errors():
         BernoulliRBM(n_iter=1).fit(np.ones((5, 12)))
     with pytest.raises(ValueError, match=r"lattice_shape"):
         BernoulliRBM(n_iter=1, lattice_shape=(4, 5)).fit(X)
+
+
+def test_output_is_oriented_and_invariant_under_flipping_a_unit():
+    # A spin unit flipped with its weights and bias is the same model: the output,
+    # oriented along each unit's own block, must not change.
+    X, _ = make_ising(300, (8, 8), 2.3, random_state=4)
+    rbm = BernoulliRBM(n_iter=3, output="mean", dtype="float64", random_state=1).fit(X)
+    fields = rbm.receptive_fields().reshape(16, 4, 2, 4, 2)
+    assert all(fields[a, a // 4, :, a % 4, :].sum() >= 0 for a in range(16))
+    before, back = rbm.transform(X), rbm.inverse_transform(rbm.transform(X))
+    unit = rbm.hidden_order_[3]
+    rbm.components_[unit] *= -1
+    rbm.intercept_hidden_[unit] *= -1
+    rbm._assign_hidden_order()
+    np.testing.assert_allclose(rbm.transform(X), before, atol=1e-12)
+    np.testing.assert_allclose(rbm.inverse_transform(before), back, atol=1e-12)

@@ -172,8 +172,9 @@ def test_inverse_transform_chains_the_layers(stack, data):
 
 
 def test_receptive_fields_are_the_product_of_weights(deep_stack):
+    # Each layer's weights act on the oriented output of the layer below.
     W = [layer.components_[layer.hidden_order_].astype(np.float64)
-         for layer in deep_stack.layers_]
+         * layer.hidden_signs_[:, None] for layer in deep_stack.layers_]
     np.testing.assert_allclose(deep_stack.receptive_fields(1), W[0])
     np.testing.assert_allclose(deep_stack.receptive_fields(2), W[1] @ W[0])
     np.testing.assert_allclose(deep_stack.receptive_fields(3), W[2] @ W[1] @ W[0])
@@ -187,8 +188,9 @@ def test_receptive_fields_follow_the_output_order(stack, data):
     # The top layer's pre-activation is linear in the layer below's output:
     # R^(2) applied to X equals W^(2) applied to the first layer's inputs W^(1) X.
     first, second = stack.layers_
-    W1 = first.components_[first.hidden_order_].astype(np.float64)
-    W2 = second.components_[second.hidden_order_].astype(np.float64)
+    W1 = first.components_[first.hidden_order_].astype(np.float64) * first.hidden_signs_[:, None]
+    W2 = (second.components_[second.hidden_order_].astype(np.float64)
+          * second.hidden_signs_[:, None])
     np.testing.assert_allclose(data @ stack.receptive_fields(2).T, (data @ W1.T) @ W2.T)
 
 
@@ -248,7 +250,8 @@ def test_sample_is_the_deep_belief_net(data):
     # weights. The DBN's exact moments, summing over the 16 states of the top
     # RBM's visible layer (layer 1's output, in its output order):
     #   p(u) = exp(-F_top(u)) / Z,  E[v | u] = tanh(W1^T t(u) + b1),
-    # where t(u) puts output position k at training unit hidden_order_[k].
+    # where t(u) puts output position k, times hidden_signs_[k], at training
+    # unit hidden_order_[k].
     X, _ = make_ising(20, (4, 4), 2.5, random_state=0)
     stack = BernoulliRBMStack((4, 2), n_iter=1, dtype="float64", random_state=0).fit(X)
     first, top = stack.layers_
@@ -256,6 +259,7 @@ def test_sample_is_the_deep_belief_net(data):
     first.components_ = rng.normal(0, 0.6, first.components_.shape)
     first.intercept_visible_ = rng.normal(0, 0.3, 16)
     first.hidden_order_ = np.array([2, 0, 3, 1])
+    first.hidden_signs_ = np.array([1.0, -1.0, -1.0, 1.0])
     top.components_ = rng.normal(0, 1.0, top.components_.shape)
     top.intercept_visible_ = np.array([0.5, -0.3, 0.2, 0.0])
     top.intercept_hidden_ = np.array([0.4, -0.2])
@@ -265,7 +269,7 @@ def test_sample_is_the_deep_belief_net(data):
     p = np.exp(log_p - log_p.max())
     p /= p.sum()
     T = np.empty_like(U)
-    T[:, first.hidden_order_] = U
+    T[:, first.hidden_order_] = U * first.hidden_signs_
     means = np.tanh(T @ first.components_ + first.intercept_visible_)
     exact_m = p @ means
     exact_c = np.einsum("s,si,sj->ij", p, means, means)
