@@ -1,0 +1,328 @@
+"""Datasets on disk: ``.npz`` files with their metadata and a checksum, written atomically.
+
+A dataset is the pair ``(X, y)`` of :func:`skrg.make_ising`: ``X`` the int8
+spins, one configuration per row, and ``y`` the temperature of every row. It
+is stored with what is needed to trust and reuse it: the lattice shape, the
+temperatures, the sampling algorithm, the seed, the skrg version that wrote
+it (and any other JSON-serialisable values), and a SHA-256 checksum over the
+arrays and the metadata. Files are written to a temporary name in the target
+directory and renamed into place, so a crash or Ctrl-C never leaves half a
+file under the final name; :func:`load_dataset` verifies the checksum, the
+dtypes and the metadata, and refuses a truncated or altered file with a
+``ValueError`` that says what is wrong.
+
+Files are read with ``numpy.load(allow_pickle=False)``: loading a dataset
+never executes code from the file.
+"""
+
+import contextlib
+import hashlib
+import json
+import math
+import numbers
+import os
+import tempfile
+import zipfile
+import zlib
+
+import numpy as np
+
+__all__ = ["load_dataset", "save_dataset"]
+
+_FORMAT = "skrg.dataset/1"
+_KEYS = {"format", "X", "y", "metadata", "checksum"}
+_RESERVED = ("lattice_shape", "temperatures", "algorithm", "seed", "skrg_version")
+
+
+# ------------------------------------------------------------------ atomic files
+
+
+def _default_mode():
+    """Permissions of a new file under the current umask (mkstemp would give 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def _atomic_write(path, mode="wb"):
+    """Open a temporary file beside ``path``; rename it onto ``path`` on success.
+
+    The temporary file is ``.<name>.<random>.tmp`` in the same directory (so the
+    rename is atomic on POSIX and Windows), flushed and fsynced before
+    :func:`os.replace`. On any exception, KeyboardInterrupt included, it is
+    removed and ``path`` is left as it was.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _default_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _jsonable(value, key):
+    """``value`` as plain JSON types (numpy scalars and arrays, tuples converted)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"metadata {key!r} must be finite, got {value!r}.")
+        return value
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v, key) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, key) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, key) for k, v in value.items()}
+    raise TypeError(
+        f"metadata {key!r} must be JSON-serialisable (str, number, bool, None, list, "
+        f"dict or numpy array), got {type(value).__name__}."
+    )
+
+
+def _checksum(X, y, metadata_bytes):
+    """SHA-256 over the format, each array's dtype, shape and bytes, and the metadata."""
+    digest = hashlib.sha256(_FORMAT.encode())
+    for array in (X, y):
+        digest.update(f"\0{array.dtype.str}{array.shape}\0".encode())
+        digest.update(np.ascontiguousarray(array).data)
+    digest.update(b"\0")
+    digest.update(metadata_bytes)
+    return digest.hexdigest()
+
+
+def _check_arrays(X, y, lattice_shape, temperatures, where):
+    """Check spins, temperatures and their agreement with the metadata."""
+    if X.dtype != np.int8 or X.ndim != 2:
+        raise ValueError(f"{where}: X must be a 2D int8 array of spins, got {X.ndim}D "
+                         f"{X.dtype}.")
+    if y.dtype != np.float64 or y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"{where}: y must be a float64 array with one temperature per row "
+                         f"of X ({len(X)}), got shape {y.shape} and dtype {y.dtype}.")
+    if X.size and not np.all((X == 1) | (X == -1)):
+        raise ValueError(f"{where}: X must hold spins -1 or +1 only.")
+    if not np.all(np.isfinite(y) & (y > 0)):
+        raise ValueError(f"{where}: y must hold positive, finite temperatures.")
+    if math.prod(lattice_shape) != X.shape[1]:
+        raise ValueError(f"{where}: lattice_shape {tuple(lattice_shape)} has "
+                         f"{math.prod(lattice_shape)} sites but X has {X.shape[1]} columns.")
+    if sorted(set(y.tolist())) != sorted(temperatures):
+        raise ValueError(f"{where}: the temperatures of the metadata {list(temperatures)} "
+                         f"are not those of y {sorted(set(y.tolist()))}.")
+
+
+# ------------------------------------------------------------------------ public
+
+
+def save_dataset(path, X, y, **metadata):
+    """Save Ising configurations and their temperatures to an ``.npz`` file, atomically.
+
+    The file holds ``X`` (int8), ``y`` (float64), the metadata as JSON and a
+    SHA-256 checksum of all three. It is written to a temporary file in the
+    same directory and renamed onto ``path``, so ``path`` is either the old
+    file, or the complete new one, never a partial write.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination, conventionally ending in ``.npz`` (used as given). Its
+        directory must exist.
+    X : array-like of shape (n_samples, n_sites)
+        Spins, every value -1 or +1; stored as int8.
+    y : array-like of shape (n_samples,)
+        The temperature of every row, positive; stored as float64.
+    **metadata
+        JSON-serialisable values stored with the data (numpy scalars and
+        arrays are converted). Recognised keys: ``lattice_shape`` (default: a
+        square lattice when ``n_sites`` is a perfect square, else required),
+        ``temperatures`` (default: the distinct values of ``y``, sorted; if
+        given it must be exactly those), ``algorithm`` and ``seed`` (default
+        None). ``skrg_version`` is always set to the version writing the file.
+
+    Returns
+    -------
+    checksum : str
+        The hexadecimal SHA-256 stored in the file.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not -1/+1 spins, ``y`` not one positive temperature per
+        row, the lattice shape does not match ``n_sites`` (or cannot be
+        inferred), or the temperatures disagree with ``y``.
+    TypeError
+        If a metadata value is not JSON-serialisable.
+
+    See Also
+    --------
+    load_dataset : Read and verify a saved dataset.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skrg import make_ising
+    >>> from skrg.io import load_dataset, save_dataset
+    >>> X, y = make_ising(20, (8, 8), [2.0, 3.0], random_state=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "ising.npz")
+    >>> checksum = save_dataset(path, X, y, algorithm="auto", seed=0)
+    >>> X2, y2, meta = load_dataset(path)
+    >>> bool((X2 == X).all() and (y2 == y).all())
+    True
+    >>> meta["lattice_shape"], meta["temperatures"], meta["seed"], meta["checksum"] == checksum
+    ((8, 8), [2.0, 3.0], 0, True)
+    """
+    from . import __version__
+    from .lattice import check_lattice_shape, resolve_lattice_shape
+    from .utils import check_spins
+
+    X = np.ascontiguousarray(check_spins(X), dtype=np.int8)
+    y = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
+    if len(y) != len(X):
+        raise ValueError(f"y has {len(y)} values but X has {len(X)} rows; y must hold the "
+                         "temperature of every row.")
+    shape = metadata.pop("lattice_shape", None)
+    shape = (resolve_lattice_shape(None, X.shape[1]) if shape is None
+             else check_lattice_shape(shape))
+    temperatures = metadata.pop("temperatures", None)
+    temperatures = (sorted(set(y.tolist())) if temperatures is None
+                    else sorted(float(t) for t in np.atleast_1d(temperatures)))
+    metadata.pop("skrg_version", None)
+    _check_arrays(X, y, shape, temperatures, "save_dataset")
+    meta = {
+        "lattice_shape": [int(s) for s in shape],
+        "temperatures": temperatures,
+        "algorithm": _jsonable(metadata.pop("algorithm", None), "algorithm"),
+        "seed": _jsonable(metadata.pop("seed", None), "seed"),
+        "skrg_version": __version__,
+    }
+    meta.update({key: _jsonable(value, key) for key, value in metadata.items()})
+    meta_bytes = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+    checksum = _checksum(X, y, meta_bytes)
+    with _atomic_write(path) as f:
+        np.savez_compressed(
+            f, format=np.array(_FORMAT), X=X, y=y,
+            metadata=np.frombuffer(meta_bytes, dtype=np.uint8), checksum=np.array(checksum),
+        )
+    return checksum
+
+
+def load_dataset(path):
+    """Load a dataset written by :func:`save_dataset` and verify it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.npz`` file written by :func:`save_dataset`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_sites), dtype int8
+        Spins -1/+1.
+    y : ndarray of shape (n_samples,), dtype float64
+        The temperature of every row.
+    metadata : dict
+        The stored metadata (``lattice_shape`` as a tuple, ``temperatures``
+        as a list, ``algorithm``, ``seed``, ``skrg_version`` and any others),
+        plus ``checksum``, the verified SHA-256.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is truncated, not an ``.npz`` archive, not an skrg dataset,
+        or altered (checksum mismatch), or if its arrays or metadata are
+        inconsistent (dtype, spins, shapes, temperatures). The message names
+        the file and the problem.
+
+    See Also
+    --------
+    save_dataset : Write a dataset.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skrg.io import load_dataset, save_dataset
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.npz")
+    >>> X = np.array([[1, -1, -1, 1], [1, 1, 1, 1]], dtype=np.int8)
+    >>> _ = save_dataset(path, X, [2.5, 2.5], algorithm="wolff", seed=7)
+    >>> X2, y2, meta = load_dataset(path)
+    >>> X2.dtype, y2.tolist(), meta["lattice_shape"], meta["algorithm"]
+    (dtype('int8'), [2.5, 2.5], (2, 2), 'wolff')
+
+    A file cut short is refused:
+
+    >>> with open(path, "rb") as f:
+    ...     data = f.read()
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(data[: len(data) // 2])
+    >>> load_dataset(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...tiny.npz is not a readable skrg dataset (truncated or not an .npz file)...
+    """
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"No dataset at {name}.")
+    try:
+        with np.load(name, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            if not _KEYS <= keys:
+                raise ValueError(
+                    f"{name} is not an skrg dataset: it lacks "
+                    f"{', '.join(sorted(_KEYS - keys))} (save it with skrg.io.save_dataset)."
+                )
+            arrays = {key: archive[key] for key in _KEYS}
+    except ValueError as error:
+        if str(error).startswith(name):
+            raise
+        raise ValueError(f"{name} is not a readable skrg dataset (truncated or not an "
+                         f".npz file written without pickles): {error}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as error:
+        raise ValueError(f"{name} is not a readable skrg dataset (truncated or not an "
+                         f".npz file): {error}") from None
+    if arrays["format"].shape != () or str(arrays["format"]) != _FORMAT:
+        raise ValueError(f"{name} has format {arrays['format']!r}, expected {_FORMAT!r}.")
+    X, y, meta_bytes = arrays["X"], arrays["y"], arrays["metadata"]
+    if meta_bytes.dtype != np.uint8 or meta_bytes.ndim != 1:
+        raise ValueError(f"{name}: the metadata must be UTF-8 JSON bytes.")
+    meta_bytes = meta_bytes.tobytes()
+    stored = str(arrays["checksum"])
+    if X.dtype != np.int8:
+        raise ValueError(f"{name}: X has dtype {X.dtype}, expected int8 spins.")
+    if _checksum(X, y, meta_bytes) != stored:
+        raise ValueError(f"{name} fails its checksum: the data or metadata were altered "
+                         "after it was written.")
+    try:
+        metadata = json.loads(meta_bytes.decode())
+        if not isinstance(metadata, dict):
+            raise ValueError("not a JSON object")
+        missing = [key for key in _RESERVED if key not in metadata]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        shape = tuple(int(s) for s in metadata["lattice_shape"])
+        temperatures = [float(t) for t in metadata["temperatures"]]
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{name} has malformed metadata: {error}.") from None
+    _check_arrays(X, y, shape, temperatures, name)
+    metadata["lattice_shape"] = shape
+    metadata["temperatures"] = temperatures
+    metadata["checksum"] = stored
+    return X, y, metadata
