@@ -224,7 +224,7 @@ for name, (L, pipe) in pipelines.items():
                   np.abs(first.transform(X_critical)).mean(), pipe[-1].best_params_["alpha"])
 
 # References: the same regressor on the fine lattice itself, and a flexible
-# regressor on the exact energy and |m| of each fine configuration.
+# regressor on the exact energy and ``|m|`` of each fine configuration.
 references = {}
 for L, (X_train, X_test, y_train, y_test, _) in data.items():
     fine = regressor().fit(X_train.astype(float), y_train)
@@ -351,7 +351,7 @@ axes[0].set_ylabel("predicted T")
 # regressor: a linear model on the block averages scores R^2 = -0.03, as the
 # spin-flip symmetry predicts; with the pair products it scores 0.85. No
 # pipeline gets near the 0.90 (16 x 16) and 0.96 (32 x 32) of a boosted-tree
-# regressor on the exact energy and |m| of the fine configurations: the
+# regressor on the exact energy and ``|m|`` of the fine configurations: the
 # temperature is a nonlinear function of the energy, which a model linear in
 # the pair products cannot follow (the predictions run above the truth
 # between T_c and T = 3 and flatten above it). The same regressor on the

@@ -7,7 +7,7 @@ Block-spin renormalization of Ising configurations
 sign of the block sum, with ties broken at random). The lattice side halves at
 each step. This example applies one and two steps to equilibrium
 configurations below, at and above the critical temperature
-T_c = 2 / ln(1 + sqrt 2). It then follows the magnetization <|m|> and the
+T_c = 2 / ln(1 + sqrt 2). It then follows the magnetization ``<|m|>`` and the
 nearest-neighbour correlation level by level over a range of temperatures.
 This is the RG flow seen through an observable: below T_c it runs to the
 ordered fixed point, above T_c to the disordered one, and T_c is the unstable
@@ -67,7 +67,7 @@ fig.suptitle("Original, one and two majority-rule steps (black: -1, white: +1)")
 # The RG flow seen through the magnetization
 # ------------------------------------------
 # 200 configurations of a 64 x 64 lattice at each of 10 temperatures, placed
-# more densely near T_c, with T_c itself among them. We measure <|m|> and the
+# more densely near T_c, with T_c itself among them. We measure ``<|m|>`` and the
 # nearest-neighbour correlation <s_i s_j> on every level. Error bars are
 # binned standard errors over the sequence of samples.
 L = 64
@@ -118,21 +118,21 @@ fig.suptitle("Majority rule, b = 2: every level as a function of the original te
 
 # %%
 # Read the left panel from the original lattice up. Below T_c every step
-# raises <|m|> toward 1: the coarse lattices flow to the **ordered fixed
+# raises ``<|m|>`` toward 1: the coarse lattices flow to the **ordered fixed
 # point** (T = 0, all spins aligned). Above T_c every step leaves the coarse
 # spins less correlated: they flow to the **disordered fixed point**
-# (T = infinity, independent spins), where <|m|> -> 0 on an infinite lattice.
-# On a lattice of N sites independent spins still have <|m|> of about
+# (T = infinity, independent spins), where ``<|m|>`` -> 0 on an infinite lattice.
+# On a lattice of N sites independent spins still have ``<|m|>`` of about
 # sqrt(2 / (pi N)) (dotted lines, one per level), which doubles at every step
-# because N falls by 4. So on these finite lattices the coarse <|m|> above T_c
+# because N falls by 4. So on these finite lattices the coarse ``<|m|>`` above T_c
 # rises toward its own dotted line instead of falling to 0. The floor itself
 # goes to 0 as L grows.
 #
 # At T_c the coarse lattice is again a critical system, of side L / b. A
-# critical system of side L has <|m|> proportional to L^(-1/8), so each step
-# multiplies <|m|> by b^(1/8) = 1.09 (see the table below). That is the
+# critical system of side L has ``<|m|>`` proportional to L^(-1/8), so each step
+# multiplies ``<|m|>`` by b^(1/8) = 1.09 (see the table below). That is the
 # scaling of the magnetic operator at the **unstable fixed point**, and on a
-# finite lattice <|m|> alone cannot tell the two sides of T_c apart.
+# finite lattice ``<|m|>`` alone cannot tell the two sides of T_c apart.
 #
 # The nearest-neighbour correlation (right panel) is local, so it has no
 # finite-size floor, and it shows the flow plainly. Below T_c it runs to 1 and
@@ -154,12 +154,12 @@ for T in picture_temperatures:
 # spin per block. ``"average"`` with ``output="mean"`` gives the block average,
 # a soft spin in [-1, 1]. This is the comparator of de Mello Koch et al. The
 # magnetization is linear in the spins, so neither of the other two rules
-# moves <|m|>. One step of block averages keeps each configuration's m
+# moves ``<|m|>``. One step of block averages keeps each configuration's m
 # exactly. (With ``n_steps=2`` the intermediate step draws spins, as it does
 # for every rule, so at the second level m is kept only on average.) The
 # decimated spins are one spin in four of the original ones. Their
 # neighbours, however, are less correlated than the original neighbours.
-# Decimation keeps spins two sites apart. Block averages have |s| < 1, so
+# Decimation keeps spins two sites apart. Block averages have ``|s| < 1``, so
 # their products are smaller. Of the three rules, only majority rule keeps the
 # neighbour correlation at T_c the same on every level.
 X_c = X[np.isclose(y, T_c)]

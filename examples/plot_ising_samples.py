@@ -60,8 +60,8 @@ n_samples = 1000
 temperatures = np.linspace(1.5, 3.5, 12)
 X, y = make_ising(n_samples, (L, L), temperatures, random_state=0, n_jobs=-1)
 
-# |m| per configuration: on a finite lattice <m> = 0 at every temperature by
-# symmetry, so the order parameter one measures is <|m|>.
+# ``|m|`` per configuration: on a finite lattice <m> = 0 at every temperature by
+# symmetry, so the order parameter one measures is ``<|m|>``.
 abs_m = magnetization(X, absolute=True).reshape(len(temperatures), n_samples)
 u = energy(X, (L, L)).reshape(len(temperatures), n_samples)
 m_mean, m_err = abs_m.mean(axis=1), binned_standard_error(abs_m.T)
@@ -103,9 +103,9 @@ for T, mean, err, ref in zip(temperatures, u_mean, u_err, exact_u):
 # %%
 # The magnetization follows Onsager's curve well below T_c, where the lattice
 # spans many correlation lengths. Near and above T_c the finite lattice's
-# <|m|> deviates from Onsager's value, which vanishes at T_c and above: a
+# ``<|m|>`` deviates from Onsager's value, which vanishes at T_c and above: a
 # 32 x 32 lattice is not much larger than the correlation length near T_c,
-# and above T_c <|m|> is the typical size of a sum of N weakly correlated
+# and above T_c ``<|m|>`` is the typical size of a sum of N weakly correlated
 # spins divided by N, about ``sqrt(chi T / N)``, which falls only like 1/L.
 # This is the expected finite-size effect, not a sampling error; it shrinks as
 # L grows (compare with the exact finite-L energy above, which the samples do

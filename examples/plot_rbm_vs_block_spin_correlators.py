@@ -231,7 +231,7 @@ ax_e.legend(fontsize="x-small")
 # Read the table from the top (the numbers quoted are from the quick
 # settings). The RBM's samples have slightly stronger nearest-neighbour
 # correlations than the data (0.57 against 0.55). Their magnetization has not
-# settled: <|m|> falls from about 0.23 after 250 Gibbs steps to about 0.15
+# settled: ``<|m|>`` falls from about 0.23 after 250 Gibbs steps to about 0.15
 # after 1000, against 0.19 for the data, and its histogram is bimodal on the
 # way, with some chains still stuck in magnetized states. Gibbs chains of an
 # RBM trained near T_c mix slowly, so its samples are equilibrium samples only

@@ -268,7 +268,7 @@ def rbm_flow(rbm, X0, n_steps, *, lattice_shape=None, method="auto", n_jackknife
     rbm : skrg.BernoulliRBM
         A fitted RBM with ``units="spin"``. It is not modified: the draws use
         a generator made from ``random_state``, not the RBM's own.
-    X0 : array-like of shape (n_samples, n_features_in_)
+    X0 : array-like of shape (n_samples, n_features)
         Starting configurations, spins exactly -1 or +1.
     n_steps : int
         Number of reconstruction steps (0 only reads ``X0``).
@@ -286,7 +286,7 @@ def rbm_flow(rbm, X0, n_steps, *, lattice_shape=None, method="auto", n_jackknife
     -------
     flow : :class:`sklearn.utils.Bunch`
         ``configurations``: list of ``n_steps + 1`` int8 arrays of shape
-        (n_samples, n_features_in_), ``X0`` first; ``temperature`` and
+        ``(n_samples, n_features_in_)``, ``X0`` first; ``temperature`` and
         ``temperature_std``: arrays of shape (n_steps + 1,);
         ``lattice_shape``: the geometry used.
 

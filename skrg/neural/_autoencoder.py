@@ -162,7 +162,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     decoder_weights_ : ndarray
         ``(kernel_size,) * d`` kernel of a local decoder, or
         ``(n_features_in_, n_latent)`` for a dense one.
-    decoder_intercept_ : ndarray of shape (1,) or (n_features_in_,)
+    decoder_intercept_ : ndarray of shape (1,) or (n_features,)
     lattice_shape_ : tuple of int or None
         Input lattice (None: a dense encoder on a width with no known lattice).
     coarse_lattice_shape_ : tuple of int or None
@@ -666,7 +666,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_features_in_), float64
+        V : ndarray of shape (n_samples, n_features), float64
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=np.float64)
@@ -727,7 +727,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        fields : ndarray of shape (n_latent, n_features_in_)
+        fields : ndarray of shape (n_latent, n_features)
         """
         check_is_fitted(self)
         return self._unsigned_fields() * self.hidden_signs_[:, None].astype(

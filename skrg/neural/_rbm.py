@@ -118,10 +118,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components, n_features_in_)
+    components_ : ndarray of shape (n_components, n_features)
         Weights W, rows in training order.
     intercept_hidden_ : ndarray of shape (n_components,)
-    intercept_visible_ : ndarray of shape (n_features_in_,)
+    intercept_visible_ : ndarray of shape (n_features,)
     hidden_order_ : ndarray of shape (n_components,)
         Hidden unit shown at each output position: the unit assigned to each
         coarse site (see Notes), applied by transform, inverse_transform,
@@ -137,7 +137,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Geometry of the output, None when the hidden units match no lattice.
     lattice_shape_ : tuple of int or None
         Geometry of the input.
-    chains_ : ndarray of shape (n_chains, n_features_in_)
+    chains_ : ndarray of shape (n_chains, n_features)
         Persistent chains (PCD).
     n_steps_ : int
         Minibatch steps taken.
@@ -504,7 +504,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_features_in_), float64
+        V : ndarray of shape (n_samples, n_features), float64
         """
         check_is_fitted(self)
         H = self._training_order(X)
@@ -540,7 +540,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_features_in_)
+        V : ndarray of shape (n_samples, n_features)
             int8 spins (0/1 for binary units).
 
         Notes
@@ -768,7 +768,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return copy
 
     def receptive_fields(self):
-        """Weights of every hidden unit in output order, shape (n_components, n_features_in_)."""
+        """Weights of every hidden unit in output order, shape ``(n_components, n_features_in_)``."""
         check_is_fitted(self)
         return self.components_[self.hidden_order_] * self.hidden_signs_[:, None].astype(
             self.components_.dtype)

@@ -396,7 +396,7 @@ dtype : value or list or tuple of values
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_features_in_), float64
+        V : ndarray of shape (n_samples, n_features), float64
         """
         check_is_fitted(self)
         level = self._check_level(level)
@@ -422,7 +422,7 @@ dtype : value or list or tuple of values
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_features_in_)
+        V : ndarray of shape (n_samples, n_features)
             int8 spins (0/1 for binary units).
         """
         check_is_fitted(self)
@@ -451,7 +451,7 @@ dtype : value or list or tuple of values
 
         Returns
         -------
-        R : ndarray of shape (n_units of that layer, n_features_in_), float64
+        R : ndarray of shape (n_units of that layer, n_features), float64
         """
         check_is_fitted(self)
         level = self._check_level(level)
