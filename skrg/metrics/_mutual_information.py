@@ -1,6 +1,5 @@
 """Real-space mutual information I(H:E) between a coarse spin and its environment."""
 
-import copy
 import math
 import numbers
 import warnings
@@ -15,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import check_lattice_shape, resolve_lattice_shape
 from ..utils import check_spins
+from ._preservation import _coarse_spins
 
 __all__ = ["mutual_information", "mutual_information_score"]
 
@@ -124,28 +124,6 @@ def _reads_outside(estimator, units, inside, n_sites):
     np.put_along_axis(outside, inside, False, axis=1)
     largest = fields.max(axis=1, keepdims=True)
     return np.flatnonzero(np.any(outside & (fields > _WEIGHT_TOLERANCE * largest), axis=1))
-
-
-def _coarse_spins(estimator, X, n_coarse):
-    """The ``output="spins"`` transform of a copy, checked to be -1/+1 coarse spins."""
-    name = type(estimator).__name__
-    if "output" in getattr(estimator, "get_params", dict)(deep=False):
-        estimator = copy.copy(estimator)
-        estimator.set_params(output="spins")
-    H = np.asarray(estimator.transform(X))
-    if H.shape != (X.shape[0], n_coarse):
-        raise ValueError(
-            f"The transform of {name} must return one row of {n_coarse} coarse spins "
-            f"(its coarse_lattice_shape_) per configuration, shape ({X.shape[0]}, "
-            f"{n_coarse}); got {H.shape}."
-        )
-    try:
-        return check_spins(H, name=f"The transform of {name}")
-    except ValueError as error:
-        raise ValueError(
-            f"mutual_information needs coarse spins -1/+1 (an estimator with an `output` "
-            f"parameter is switched to output='spins'): {error}"
-        ) from None
 
 
 def _probabilities(classifier, E, h):
@@ -436,7 +414,7 @@ def mutual_information(estimator, X, *, blocks=None, n_blocks=None, buffer_width
             f"kernel_size - block_size > 2 * buffer_width): a unit that reads the "
             f"environment directly would score the information it copies.", result)
 
-    H = _coarse_spins(estimator, X, n_coarse)[:, units]
+    H = _coarse_spins(estimator, X, n_coarse, "mutual_information")[:, units]
     rows = np.arange(n_samples)
     train, test = train_test_split(rows, test_size=test_size, random_state=rng)
     if len(train) < 2 or len(test) < 2:

@@ -71,7 +71,7 @@ def _check_r_max(r_max, fine, coarse, b):
     return int(r_max)
 
 
-def _coarse_spins(estimator, X, n_coarse):
+def _coarse_spins(estimator, X, n_coarse, metric="correlation_preservation"):
     """The coarse configurations as int8 spins, with errors that name the estimator."""
     name = type(estimator).__name__
     X_coarse = np.asarray(_spin_output(estimator, X))
@@ -85,7 +85,7 @@ def _coarse_spins(estimator, X, n_coarse):
         return check_spins(X_coarse, name=f"The transform of {name}")
     except ValueError as error:
         raise ValueError(
-            f"correlation_preservation needs coarse spins -1/+1 (an estimator with an "
+            f"{metric} needs coarse spins -1/+1 (an estimator with an "
             f"`output` parameter is switched to output='spins'): {error}"
         ) from None
 

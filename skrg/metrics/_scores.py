@@ -298,7 +298,7 @@ def coarse_entropy(estimator, X, *, patch_size=2, n_jackknife_blocks=20):
             f"coarse_entropy needs n_jackknife_blocks >= 2 and at least that many rows; "
             f"got n_jackknife_blocks={n_jackknife_blocks} and {X.shape[0]} rows."
         )
-    coarse = _coarse_spins(estimator, X, math.prod(coarse_shape))
+    coarse = _coarse_spins(estimator, X, math.prod(coarse_shape), "coarse_entropy")
     bits = (coarse > 0).astype(np.int64).reshape(len(coarse), *coarse_shape)
     codes = np.zeros_like(bits)
     axes = tuple(range(1, ndim + 1))
