@@ -12,13 +12,13 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import check_lattice_shape, level_shapes
-from ..utils import validate_spin_data
+from ..utils import check_spins, validate_spin_data
 from ..utils._counter_random import counter_uniforms
 from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
@@ -667,9 +667,15 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         V : ndarray of shape (n_samples, n_features), float64
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2D with ``n_latent`` columns, or holds NaN, infinite
+            values or values outside [-1, 1].
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=np.float64)
+        Z = np.asarray(check_spins(X, allow_soft=True), dtype=np.float64)
         if Z.shape[1] != self._n_units:
             raise ValueError(
                 f"X must have {self._n_units} columns (one per latent unit), got {Z.shape[1]}."

@@ -12,13 +12,13 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..lattice import check_lattice_shape
-from ..utils import validate_spin_data
+from ..utils import check_spins, validate_spin_data
 from ..utils._counter_random import counter_uniforms
 from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
@@ -484,8 +484,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return out
 
     def _training_order(self, H, name="X"):
-        H = np.asarray(H, dtype=np.float64)
-        if H.ndim != 2 or H.shape[1] != self._n_units:
+        if self.units == "spin":
+            H = np.asarray(check_spins(H, allow_soft=True, name=name), dtype=np.float64)
+        else:
+            H = check_array(H, dtype=np.float64, input_name=name)
+            if H.size and (H.min() < 0 or H.max() > 1):
+                raise ValueError(f"{name} must hold values in [0, 1] for units='binary'; "
+                                 f"found values from {H.min()} to {H.max()}.")
+        if H.shape[1] != self._n_units:
             raise ValueError(
                 f"{name} must have shape (n_samples, {self._n_units}) (one column per hidden "
                 f"unit), got {H.shape}."
@@ -505,6 +511,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         V : ndarray of shape (n_samples, n_features), float64
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2D with ``n_components`` columns, or holds NaN,
+            infinite values or values outside [-1, 1].
         """
         check_is_fitted(self)
         H = self._training_order(X)
@@ -647,11 +659,17 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Raises
         ------
         ValueError
-            If both layers have more than 20 units (use
-            :meth:`ais_log_partition`).
+            If ``X`` holds values other than -1 and +1 (0 and 1 for binary
+            units): a probability is for configurations, not means. If both
+            layers have more than 20 units (use :meth:`ais_log_partition`).
         """
         check_is_fitted(self)
-        return -self.free_energy(X) - self.log_partition()
+        X = self._validate(X, reset=False)
+        low, values = (-1, "-1 or +1") if self.units == "spin" else (0, "0 or 1")
+        if not np.all((X == low) | (X == 1)):
+            raise ValueError(f"log_likelihood needs configurations: X must hold exactly "
+                             f"{values} for units={self.units!r}, not mean values.")
+        return -self._free_energy(X) - self.log_partition()
 
     def log_partition(self):
         """Exact ``log Z``, enumerating the smaller layer (at most 20 units)."""

@@ -1,5 +1,6 @@
 """Validation of spin data shared by every estimator and function."""
 
+import numbers
 import warnings
 
 import numpy as np
@@ -63,9 +64,13 @@ def check_spins(X, *, allow_soft=False, name="X"):
     Raises
     ------
     ValueError
-        On NaN or infinite values, values outside [-1, 1], or (hard spins) values
-        other than -1 and +1. Data holding only zeros and ones also gets a
-        warning that names :func:`skrg.utils.binary_to_spins`.
+        If ``X`` is not 2D or has no columns; on NaN or infinite values, values
+        outside [-1, 1], or (hard spins) values other than -1 and +1. Data
+        holding only zeros and ones also gets a warning that names
+        :func:`skrg.utils.binary_to_spins`.
+    TypeError
+        If ``X`` is not numeric (strings, complex numbers, objects other than
+        real numbers).
 
     Examples
     --------
@@ -109,10 +114,12 @@ def validate_spin_data(estimator, X, *, reset, soft=True):
     Raises
     ------
     ValueError
-        On NaN or infinite values, values outside [-1, 1], soft values where
-        ``soft`` is False, or a width other than ``n_features_in_``; data that
-        holds only 0 and 1 also gets a warning naming
-        :func:`skrg.utils.binary_to_spins`.
+        If ``X`` is not 2D, has no rows or no columns; on NaN or infinite
+        values, values outside [-1, 1], soft values where ``soft`` is False, or
+        a width other than ``n_features_in_``; data that holds only 0 and 1
+        also gets a warning naming :func:`skrg.utils.binary_to_spins`.
+    TypeError
+        If ``X`` holds objects other than real numbers.
 
     Examples
     --------
@@ -121,6 +128,9 @@ def validate_spin_data(estimator, X, *, reset, soft=True):
     >>> validate_spin_data(BaseEstimator(), [[1.0, -1.0], [1.0, 1.0]], reset=True).dtype
     dtype('int8')
     """
+    if isinstance(X, (list, tuple)) or getattr(X, "dtype", None) == object:
+        # sklearn would turn "1" into 1.0 and fail on None with an anonymous message.
+        X = _as_numeric(X, "X")
     X = validate_data(estimator, X, reset=reset, dtype="numeric")
     X, hard = _inspect_spins(X, "X")
     if hard:
@@ -130,15 +140,35 @@ def validate_spin_data(estimator, X, *, reset, soft=True):
     return X.astype(np.float64, copy=False)
 
 
+def _as_numeric(X, name):
+    """``X`` as an array; an object array (pandas, Python lists) as float64.
+
+    Only real numbers are accepted from objects: the strings "1" and "-1" are
+    not spins.
+    """
+    X = np.asarray(X)
+    if X.dtype != object:
+        return X
+    for value in X.flat:
+        if not isinstance(value, (numbers.Real, np.bool_)):
+            raise TypeError(
+                f"{name} must be numeric, got an object array holding {value!r} "
+                f"({type(value).__name__})."
+            )
+    return X.astype(np.float64)
+
+
 def _inspect_spins(X, name):
     """Check the spin domain of ``X``; return it as an array and whether all are +-1."""
-    X = np.asarray(X)
+    X = _as_numeric(X, name)
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be 2D, (n_samples, n_sites), got an array of shape {X.shape}."
         )
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {X.dtype}.")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one site (column), got shape {X.shape}.")
     if X.size == 0:
         return X, True
     low, high, has_zero, has_soft = _scan(X)
