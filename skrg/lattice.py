@@ -51,6 +51,8 @@ def check_lattice_shape(lattice_shape, *, name="lattice_shape"):
     if isinstance(lattice_shape, numbers.Integral) and not isinstance(lattice_shape, bool):
         lattice_shape = (lattice_shape,)
     try:
+        if isinstance(lattice_shape, (set, frozenset, dict)):  # no order, so no shape
+            raise TypeError
         sides = tuple(lattice_shape)
     except TypeError:
         raise TypeError(
@@ -108,7 +110,7 @@ def resolve_lattice_shape(lattice_shape, n_sites, *, name="lattice_shape"):
     """
     n_sites = int(n_sites)
     if lattice_shape is None:
-        side = math.isqrt(n_sites)
+        side = math.isqrt(max(n_sites, 0))
         if n_sites < 1 or side * side != n_sites:
             raise ValueError(
                 f"{name}=None means a square 2D lattice, but {n_sites} sites is not a "
@@ -144,7 +146,8 @@ def level_shapes(lattice_shape, block_size, n_steps):
     Raises
     ------
     ValueError
-        If ``block_size`` does not divide a side of ``lattice_shape``, or the
+        If ``block_size`` is not a positive int or does not divide a side of
+        ``lattice_shape``, ``n_steps`` is not a non-negative int, or the
         lattice becomes too small for the requested number of steps.
 
     Examples
@@ -154,6 +157,9 @@ def level_shapes(lattice_shape, block_size, n_steps):
     ((16, 16), (8, 8), (4, 4), (2, 2))
     """
     shapes = [check_lattice_shape(lattice_shape)]
+    for name, value, low in (("block_size", block_size, 1), ("n_steps", n_steps, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {name}={value!r}.")
     for step in range(n_steps):
         if any(side % block_size for side in shapes[-1]):
             if step == 0:
@@ -300,6 +306,7 @@ class Lattice:
         """
         block = self.check_block_size(block_size)
         coarse = self.coarse_shape(block)
+        _check_int32_sites(self.shape)
         index = np.arange(self.n_sites, dtype=np.int32).reshape(self.shape)
         # Split every axis into (coarse, within-block) and bring the block axes last.
         split = index.reshape(tuple(x for c, b in zip(coarse, block) for x in (c, b)))
@@ -314,8 +321,18 @@ def _coordinates(shape):
     return coords
 
 
+def _check_int32_sites(shape):
+    # Site tables (and the kernels reading them) index sites with int32.
+    if math.prod(shape) > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"lattice_shape={shape} has {math.prod(shape)} sites, more than the "
+            f"{np.iinfo(np.int32).max} that int32 site tables can index."
+        )
+
+
 @lru_cache(maxsize=64)
 def _neighbours(shape):
+    _check_int32_sites(shape)
     ndim = len(shape)
     index = np.arange(math.prod(shape), dtype=np.int32).reshape(shape)
     columns = [np.roll(index, -1, axis=a).ravel() for a in range(ndim)]

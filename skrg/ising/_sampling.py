@@ -10,6 +10,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..lattice import Lattice, check_lattice_shape
 from ..utils import spawn_seeds
+from ..utils._memory import check_allocation
 from . import _kernels
 from . import exact
 from .observables import integrated_autocorrelation_time
@@ -285,8 +286,12 @@ def make_ising(
     ------
     ValueError
         On a non-positive temperature or ``n_samples``, a side smaller than 2,
-        an unknown algorithm, ``"exact"`` outside 1D, or odd sides with
-        ``"metropolis"``; all before any sampling starts.
+        an unknown algorithm, ``"exact"`` outside 1D, odd sides with
+        ``"metropolis"``, or an ``X`` larger than the machine's physical
+        memory; all before any sampling starts.
+    TypeError
+        If ``n_samples`` or a side of ``lattice_shape`` is not an integer, or
+        ``temperature`` is not numeric.
 
     See Also
     --------
@@ -304,12 +309,21 @@ def make_ising(
     >>> bool(m[:100].mean() > 0.95 and m[100:].mean() < 0.3)   # ordered, then disordered
     True
     """
+    if isinstance(n_samples, bool):
+        raise TypeError(f"n_samples must be an int, got n_samples={n_samples!r}.")
     shape = check_lattice_shape(lattice_shape)
     if min(shape) < 2:
         raise ValueError(
             f"lattice_shape sides must be at least 2 for sampling, got {shape}."
         )
     temperatures = _check_temperatures(temperature)
+    n_sites = math.prod(shape)
+    # X, and each chain's spins and neighbour table (int32, 2 * ndim per site).
+    check_allocation(
+        len(temperatures) * n_samples * n_sites + n_sites * (1 + 8 * len(shape)),
+        f"make_ising's {len(temperatures) * n_samples} x {n_sites} spins",
+        "ask for fewer n_samples, fewer temperatures or a smaller lattice_shape",
+    )
     algorithms = [_choose_algorithm(algorithm, shape, t) for t in temperatures]
     n_chains = min(_DEFAULT_CHAINS, n_samples) if n_chains is None else min(n_chains, n_samples)
     sizes = _chain_sizes(n_samples, n_chains)

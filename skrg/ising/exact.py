@@ -68,15 +68,20 @@ def _check_temperature(temperature, name="temperature"):
     """Return ``(T as a float array, whether the input was a scalar)``."""
     scalar = np.ndim(temperature) == 0
     try:
+        if np.asarray(temperature).dtype.kind not in "iuf":  # no bools, strings, complex
+            raise TypeError
         values = np.asarray(temperature, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(
             f"{name} must be a positive finite number or array, got {temperature!r}."
         ) from None
-    bad = ~np.isfinite(values) | (values <= 0)
+    with np.errstate(divide="ignore", over="ignore"):
+        # A subnormal T makes the coupling 1/T infinite.
+        bad = ~np.isfinite(values) | (values <= 0) | ~np.isfinite(1.0 / values)
     if bad.any():
         raise ValueError(
-            f"{name} must be positive and finite, got {name}={values[bad].flat[0]!r}."
+            f"{name} must be positive and finite (1/{name} too), got "
+            f"{name}={values[bad].flat[0]!r}."
         )
     return values, scalar
 
@@ -503,8 +508,9 @@ def _kaufman(lattice_shape, temperature):
     # of 1 gives N self-bonds (constant +1 each), a side of 2 N/2 doubled bonds.
     mean_h = N * sum(side == 1 for side in (m, n))
     var_h = sum(0 if side == 1 else (2 * N if side == 2 else N) for side in (m, n))
-    log_z = np.where(hot, N * math.log(2.0) + K_all * mean_h + 0.5 * K_all**2 * var_h, log_z)
-    d1 = np.where(hot, mean_h + K_all * var_h, d1)
+    K_hot = np.where(hot, K_all, 0.0)  # the other entries would overflow K^2 for nothing
+    log_z = np.where(hot, N * math.log(2.0) + K_hot * mean_h + 0.5 * K_hot**2 * var_h, log_z)
+    d1 = np.where(hot, mean_h + K_hot * var_h, d1)
     d2 = np.where(hot, var_h, d2)
     shape = T.shape
     return T, scalar, N, log_z.reshape(shape), d1.reshape(shape), d2.reshape(shape)
@@ -626,7 +632,8 @@ def finite_lattice_specific_heat(lattice_shape, temperature):
     """
     T, scalar, N, _, _, d2 = _kaufman(lattice_shape, temperature)
     # A variance: rounding can leave it a hair below zero deep in the ordered phase.
-    return _output(np.maximum(d2, 0.0) / N * (1.0 / T) ** 2, scalar)
+    # Divided by T twice, not by T^2: T^2 underflows to 0 for T < 1e-154 (c = 0/0).
+    return _output(np.maximum(d2, 0.0) / N / T / T, scalar)
 
 
 # ------------------------------------------------------------------------ 1D chain
@@ -925,6 +932,9 @@ def _log_weights(shape, temperature):
     E, M, g = _density_of_states(check_lattice_shape(shape))
     T, scalar = _check_temperature(temperature)
     log_w = np.log(g) - E / T.reshape(-1, 1)
+    # Largest first: at T ~ 1e-300 the log-weights are ~1e300 and logsumexp's
+    # ln(degeneracy) would vanish in their rounding (two ground states, each P = 1).
+    log_w -= log_w.max(axis=1, keepdims=True)
     log_w -= logsumexp(log_w, axis=1, keepdims=True)
     return E, M, T, scalar, log_w
 
@@ -1020,7 +1030,7 @@ def exact_observables(lattice_shape, temperature):
         "abs_magnetization": mean_abs_m,
         "magnetization_squared": m2,
         "magnetization_fourth": m4,
-        "specific_heat": N * var_u / T_flat**2,
+        "specific_heat": N * var_u / T_flat / T_flat,
         "susceptibility": N * var_abs_m / T_flat,
         "binder_cumulant": 1.0 - m4 / (3.0 * m2**2),
     }

@@ -308,7 +308,8 @@ def specific_heat(X, temperature, lattice_shape=None):
     temperature = _check_temperature(temperature)
     shape = resolve_lattice_shape(lattice_shape, X.shape[1])
     u = -_bond_sums(X, shape) / X.shape[1]
-    return float(X.shape[1] * np.var(u) / temperature**2)
+    # Divided by T twice, not by T^2, which underflows to 0 for T < 1e-154.
+    return float(X.shape[1] * np.var(u) / temperature / temperature)
 
 
 def susceptibility(X, temperature, *, absolute=True):
@@ -405,6 +406,9 @@ def _autocorrelation(x, max_lag=None):
     x = np.asarray(x, dtype=np.float64)
     n = x.size
     max_lag = n - 1 if max_lag is None else max_lag
+    scale = np.abs(x).max()
+    if scale > 0:
+        x = x / scale  # rho is scale-free; values near 1e308 would overflow x - mean
     if np.ptp(x) == 0:
         # A constant series would otherwise leave rounding noise in x - mean.
         return np.concatenate(([1.0], np.zeros(max_lag)))
@@ -491,8 +495,8 @@ def integrated_autocorrelation_time(x, *, c=5.0):
     x = _check_series(x)
     if x.size < 2:
         raise ValueError(f"x must be a 1D series of at least 2 steps, got shape {x.shape}.")
-    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
-        raise ValueError(f"c must be a positive number, got c={c!r}.")
+    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 < c < math.inf:
+        raise ValueError(f"c must be a positive finite number, got c={c!r}.")
     rho = _autocorrelation(x)
     taus = 2.0 * np.cumsum(rho) - 1.0
     window = np.arange(taus.size) >= c * taus

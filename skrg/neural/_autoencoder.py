@@ -19,6 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import check_lattice_shape, level_shapes
 from ..utils import check_spins, validate_spin_data
+from ..utils._memory import check_allocation
+from ..utils._validation import check_finite_parameters
 from ..utils._counter_random import counter_uniforms
 from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
@@ -321,6 +323,7 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _assign_hidden_order(self):
         """Output order (a coarse site per unit) and sign (oriented along its block)."""
+        check_finite_parameters(self, self._parameters(), "learning_rate_init")
         if not self._local and self.coarse_lattice_shape_ is not None:
             self.hidden_order_ = assign_units_to_sites(
                 self.encoder_weights_, self.lattice_shape_, self.coarse_lattice_shape_
@@ -331,6 +334,10 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     # --------------------------------------------------------- initialisation
 
     def _initialize(self, n_features):
+        n_latent = n_features if self.n_latent is None else self.n_latent
+        # Encoder and decoder, with Adam's two moments each.
+        check_allocation(6 * n_latent * n_features * np.dtype(self.dtype).itemsize,
+                         f"The weights of {n_latent} latent units", "lower n_latent")
         self._resolve_geometry(n_features)
         seeds = np.random.SeedSequence(
             check_random_state(self.random_state).randint(0, 2**31 - 1)

@@ -19,6 +19,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..lattice import check_lattice_shape
 from ..utils import check_spins, validate_spin_data
+from ..utils._memory import check_allocation
+from ..utils._validation import check_finite_parameters, check_int
 from ..utils._counter_random import counter_uniforms
 from ._geometry import assign_units_to_sites, layer_geometry, local_windows, orient_units
 
@@ -39,6 +41,15 @@ def validate_unit_data(estimator, X, *, reset):
             f"{X.min()} to {X.max()}. Spin data (-1/+1) needs units='spin'."
         )
     return X
+
+
+def check_sample_args(n_samples, n_steps, n_features):
+    """``sample``'s counts as ints, refused before a chain of impossible size is made."""
+    n_samples = check_int(n_samples, "n_samples")
+    n_steps = check_int(n_steps, "n_steps")
+    check_allocation(n_samples * n_features * 8, f"{n_samples} samples of {n_features} sites",
+                     "ask for fewer n_samples")
+    return n_samples, n_steps
 
 
 def _log_2cosh(a):
@@ -295,6 +306,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     # --------------------------------------------------------------- training
 
     def _initialize(self, n_features):
+        n_chains = self.batch_size if self.n_chains is None else self.n_chains
+        n_units = n_features if self.n_components is None else self.n_components
+        check_allocation(
+            (n_units + n_chains) * n_features * np.dtype(self.dtype).itemsize,
+            f"The weights of {n_units} units and {n_chains} persistent chains",
+            "lower n_components, or n_chains (None means batch_size)",
+        )
         self._resolve_geometry(n_features)
         dtype = np.dtype(self.dtype)
         seeds = np.random.SeedSequence(
@@ -309,7 +327,6 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self.components_ *= self._mask
         self.intercept_hidden_ = np.zeros(n_units, dtype=dtype)
         self.intercept_visible_ = np.zeros(n_features, dtype=dtype)
-        n_chains = self.batch_size if self.n_chains is None else self.n_chains
         self.chains_ = self._random_units((n_chains, n_features), init_rng)
         self._velocities = [np.zeros_like(p) for p in self._parameters()]
         self.n_steps_ = 0
@@ -337,6 +354,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _assign_hidden_order(self):
         """Output order (a coarse site per unit) and sign (oriented along its block)."""
+        check_finite_parameters(self, self._parameters(), "learning_rate")
         if self.connectivity == "dense" and self.coarse_lattice_shape_ is not None:
             self.hidden_order_ = assign_units_to_sites(
                 self.components_, self.lattice_shape_, self.coarse_lattice_shape_
@@ -555,15 +573,23 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         V : ndarray of shape (n_samples, n_features)
             int8 spins (0/1 for binary units).
 
+        Raises
+        ------
+        TypeError
+            If ``n_samples`` or ``n_steps`` is not an int.
+        ValueError
+            If either is negative, or the samples would not fit in memory.
+
         Notes
         -----
         Gibbs chains of a trained RBM can mix slowly: check that statistics of
         the samples (e.g. ``<|m|>``) have stopped drifting with ``n_steps``.
         """
         check_is_fitted(self)
+        n_samples, n_steps = check_sample_args(n_samples, n_steps, self.n_features_in_)
         rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
-        v = self._random_units((int(n_samples), self.n_features_in_), rng)
-        for _ in range(int(n_steps)):
+        v = self._random_units((n_samples, self.n_features_in_), rng)
+        for _ in range(n_steps):
             v = self._sample_visibles(self._sample_hiddens(v, rng), rng)
         return v.astype(np.int8)
 
@@ -706,8 +732,21 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         log_z : float
         error : float
             Standard error of ``log_z`` (delta method on the importance weights).
+
+        Raises
+        ------
+        TypeError
+            If ``n_chains`` or ``n_betas`` is not an int.
+        ValueError
+            If ``n_chains < 2`` or ``n_betas < 1``.
         """
         check_is_fitted(self)
+        # Two chains at least: the error is a standard deviation over chains.
+        n_chains = check_int(n_chains, "n_chains", minimum=2)
+        n_betas = check_int(n_betas, "n_betas", minimum=1)
+        check_allocation((n_chains * self.n_features_in_ + n_betas) * 8,
+                         f"AIS with {n_chains} chains and {n_betas} betas",
+                         "lower n_chains or n_betas")
         rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
         W, b, c = (np.asarray(p, dtype=np.float64) for p in self._parameters())
         n_hidden = len(c)
@@ -717,7 +756,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         else:
             log_z0 = n_hidden * np.log(2) + np.logaddexp(0, b).sum()
             v = (rng.random((n_chains, len(b))) < expit(b)).astype(np.float64)
-        betas = np.linspace(0.0, 1.0, int(n_betas) + 1)
+        betas = np.linspace(0.0, 1.0, n_betas + 1)
         log_w = np.zeros(n_chains)
 
         def log_p(v, beta):

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import check_lattice_shape, resolve_lattice_shape
 from ..utils import spawn_seeds
-from ._rbm import BernoulliRBM, validate_unit_data
+from ._rbm import BernoulliRBM, check_sample_args, validate_unit_data
 
 __all__ = ["BernoulliRBMStack"]
 
@@ -424,12 +424,20 @@ dtype : value or list or tuple of values
         -------
         V : ndarray of shape (n_samples, n_features)
             int8 spins (0/1 for binary units).
+
+        Raises
+        ------
+        TypeError
+            If ``n_samples`` or ``n_steps`` is not an int.
+        ValueError
+            If either is negative, or the samples would not fit in memory.
         """
         check_is_fitted(self)
-        rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
         top = self.layers_[-1]
-        v = top._random_units((int(n_samples), top.n_features_in_), rng)
-        for _ in range(int(n_steps)):
+        n_samples, n_steps = check_sample_args(n_samples, n_steps, self.n_features_in_)
+        rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
+        v = top._random_units((n_samples, top.n_features_in_), rng)
+        for _ in range(n_steps):
             v = top._sample_visibles(top._sample_hiddens(v, rng), rng)
         for layer in reversed(self.layers_[:-1]):
             # v is this layer's hidden layer in its output order.

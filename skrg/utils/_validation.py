@@ -210,3 +210,62 @@ def _scan(X):
         if chunk.dtype.kind == "f" and not has_soft:
             has_soft = bool(((chunk != 1) & (chunk != -1) & (chunk != 0)).any())
     return low, high, has_zero, has_soft
+
+
+def check_int(value, name, *, minimum=0):
+    """Return ``value`` as an int, refusing floats, bools and values below ``minimum``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (``2.5``, ``"3"``, ``True``).
+    ValueError
+        If ``value < minimum``.
+
+    Examples
+    --------
+    >>> from skrg.utils._validation import check_int
+    >>> check_int(3, "n_steps")
+    3
+    >>> check_int(0, "n_chains", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_chains must be an int >= 1, got n_chains=0.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {name}={value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {name}={value!r}.")
+    return int(value)
+
+
+def check_finite_parameters(estimator, parameters, rate):
+    """Raise ``ValueError`` if training left a non-finite weight (it diverged).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Named in the message.
+    parameters : sequence of ndarray
+        The trained weights and biases.
+    rate : str
+        Name of the learning-rate parameter, the usual cause, for the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skrg.utils._validation import check_finite_parameters
+    >>> check_finite_parameters(BaseEstimator(), [np.ones(3), np.array([np.inf])],
+    ...                         "learning_rate")
+    Traceback (most recent call last):
+    ...
+    ValueError: BaseEstimator diverged: training left non-finite weights; lower learning_rate ...
+    """
+    if not all(np.isfinite(p).all() for p in parameters):
+        raise ValueError(
+            f"{type(estimator).__name__} diverged: training left non-finite weights; "
+            f"lower {rate} (got {rate}={getattr(estimator, rate, None)!r}) or the "
+            "weight decay l1/l2."
+        )
+
