@@ -168,6 +168,9 @@ def save_dataset(path, X, y, **metadata):
         inferred), or the temperatures disagree with ``y``.
     TypeError
         If a metadata value is not JSON-serialisable.
+    OSError
+        If ``path`` cannot be written (``FileNotFoundError`` when its directory
+        does not exist, ``IsADirectoryError`` when it is a directory).
 
     See Also
     --------
@@ -282,7 +285,11 @@ def load_dataset(path):
     if not os.path.exists(name):
         raise FileNotFoundError(f"No dataset at {name}.")
     try:
-        with np.load(name, allow_pickle=False) as archive:
+        archive = np.load(name, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise ValueError(f"{name} is not an skrg dataset: it holds a single array, not "
+                             "an .npz archive (save it with skrg.io.save_dataset).")
+        with archive:
             keys = set(archive.files)
             if not _KEYS <= keys:
                 raise ValueError(

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import resolve_lattice_shape
 from ..utils import check_spins
+from ..utils._memory import check_allocation
 from ._couplings import _block_bounds, _check_n_blocks, _jackknife_std, estimate_temperature
 from ._operators import OPERATORS, _operator_sums, check_operators
 
@@ -318,6 +319,8 @@ def rbm_flow(rbm, X0, n_steps, *, lattice_shape=None, method="auto", n_jackknife
         raise ValueError(
             f"X0 has {X0.shape[1]} sites but the RBM has {rbm.n_features_in_} visible units."
         )
+    check_allocation((n_steps + 1) * X0.size, f"rbm_flow's {n_steps} + 1 sets of configurations",
+                     "lower n_steps")
     if lattice_shape is None:
         lattice_shape = getattr(rbm, "lattice_shape_", None)
     shape = resolve_lattice_shape(lattice_shape, X0.shape[1])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lattice import resolve_lattice_shape
+from ..lattice import check_lattice_shape, resolve_lattice_shape
 from ..utils import check_spins
 
 __all__ = [
@@ -298,7 +298,7 @@ def check_operators(operators, lattice_shape, *, name="operators"):
     >>> check_operators("nn", (4,))
     ['nn']
     """
-    shape = tuple(lattice_shape)
+    shape = check_lattice_shape(lattice_shape)
     ndim = _check_ndim(len(shape))
     if operators is None:
         operators = operator_names(ndim)

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lattice import Lattice
 from ..utils import check_spins
+from ..utils._memory import check_allocation
 from ._correlation import _mean_output
 from ._preservation import _coarse_spins, _geometry
 
@@ -83,6 +84,8 @@ def block_alignment(estimator, *, n_samples=4096, random_state=0):
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
     n_sites = estimator.n_features_in_
     fine, _, b = _geometry(estimator, n_sites, "block_alignment")
+    check_allocation(n_samples * n_sites * 8, f"block_alignment's {n_samples} configurations",
+                     "lower n_samples")
     rng = check_random_state(random_state)
     V = np.where(rng.random_sample((n_samples, n_sites)) < 0.5, -1, 1).astype(np.int8)
     H = _mean_output(estimator, V)

@@ -477,6 +477,9 @@ class ExponentConvergenceDisplay:
         level_pairs = np.asarray(self.level_pairs).reshape(-1, 2)
         chosen = list(range(len(level_pairs))) if pairs is None else check_int_list(
             pairs, "pairs", 0, len(level_pairs) - 1)
+        if not isinstance(self.estimates, dict):
+            raise TypeError(f"estimates must be a dict of exponent name to values, got "
+                            f"{type(self.estimates).__name__}.")
         keys = list(self.estimates)
         unknown = [key for key in keys if key not in _LABELS]
         if unknown or not keys:

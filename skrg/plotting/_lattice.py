@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..lattice import check_lattice_shape
 from ..metrics import hidden_visible_correlation
 from ..utils import check_spins
 from ._base import (
@@ -59,7 +60,7 @@ class _LatticeMapsDisplay:
 
     def _check(self):
         values = np.asarray(getattr(self, self._values_name), dtype=np.float64)
-        shape = tuple(int(s) for s in np.atleast_1d(self.lattice_shape))
+        shape = check_lattice_shape(self.lattice_shape)
         _check_drawable(shape, type(self).__name__)
         if values.ndim != 2 or values.shape[1] != math.prod(shape):
             raise ValueError(
@@ -73,7 +74,8 @@ class _LatticeMapsDisplay:
                 f"{self._values_name}, got shape {units.shape}."
             )
         coarse = self.coarse_lattice_shape
-        coarse = None if coarse is None else tuple(int(s) for s in np.atleast_1d(coarse))
+        coarse = None if coarse is None else check_lattice_shape(
+            coarse, name="coarse_lattice_shape")
         return values, shape, units, coarse
 
     def plot(self, *, ax=None, n_cols=None, cmap="RdBu_r", vmax=None, colorbar=True,
@@ -562,6 +564,11 @@ class ConfigurationsDisplay:
                 "levels must be a list of arrays, one (n_samples, n_sites) array per level, "
                 f"got {type(levels).__name__}."
             )
+        if not levels:
+            raise ValueError("levels must hold at least one level, got an empty list.")
+        if not isinstance(lattice_shapes, (list, tuple)):
+            raise TypeError("lattice_shapes must be a list of shapes, one per level, got "
+                            f"{type(lattice_shapes).__name__}.")
         if len(lattice_shapes) != len(levels):
             raise ValueError(
                 f"lattice_shapes must give one shape per level ({len(levels)}), got "
@@ -572,7 +579,7 @@ class ConfigurationsDisplay:
         if len({len(Z) for Z in arrays}) > 1:
             raise ValueError("Every level must hold the same configurations (same rows).")
         samples = check_int_list(samples, "samples", 0, len(arrays[0]) - 1)
-        shapes = [tuple(int(s) for s in np.atleast_1d(shape)) for shape in lattice_shapes]
+        shapes = [check_lattice_shape(shape, name="lattice_shapes") for shape in lattice_shapes]
         display = cls([Z[samples] for Z in arrays], shapes, levels=list(range(len(arrays))),
                       samples=samples)
         return display.plot(ax=ax, **plot_kwargs)
@@ -601,7 +608,8 @@ class ConfigurationsDisplay:
         """
         caller = f"{type(self).__name__}.plot"
         check_matplotlib_support(caller)
-        shapes = [tuple(int(s) for s in np.atleast_1d(shape)) for shape in self.lattice_shapes]
+        shapes = [check_lattice_shape(shape, name="lattice_shapes")
+                  for shape in self.lattice_shapes]
         configurations = [np.atleast_2d(np.asarray(Z)) for Z in self.configurations]
         if len(shapes) != len(configurations) or not configurations:
             raise ValueError(
@@ -618,6 +626,11 @@ class ConfigurationsDisplay:
                 )
         levels = list(range(len(shapes))) if self.levels is None else list(self.levels)
         samples = list(range(n_rows)) if self.samples is None else list(self.samples)
+        if len(levels) != len(shapes) or len(samples) != n_rows:
+            raise ValueError(
+                f"levels and samples label the {len(shapes)} levels and {n_rows} rows, got "
+                f"{len(levels)} levels and {len(samples)} samples."
+            )
         n_levels = len(shapes)
         figure, axes = panel_axes(ax, (n_rows, n_levels), n_rows * n_levels, caller,
                                   panel_size=(2.6, 2.8))
