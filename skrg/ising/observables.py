@@ -550,10 +550,14 @@ def binned_standard_error(x, *, n_bins=32):
             f"x has {n} steps, too few for n_bins={n_bins}: binning needs at least "
             f"2 * n_bins = {2 * n_bins} steps; lower n_bins or run longer."
         )
+    # In units of the largest |x|, so values near 1e308 do not overflow the sums.
+    scale = np.abs(x).max(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    x = x / scale
     edges = (np.arange(n_bins + 1) * n) // n_bins
     sizes = np.diff(edges)
     sizes = sizes.reshape((-1,) + (1,) * (x.ndim - 1))
     means = np.add.reduceat(x, edges[:-1], axis=0) / sizes
     spread = np.sum(sizes * (means - x.mean(axis=0)) ** 2, axis=0)
-    error = np.sqrt(spread / ((n_bins - 1) * n))
+    error = np.sqrt(spread / ((n_bins - 1) * n)) * scale
     return float(error) if x.ndim == 1 else error

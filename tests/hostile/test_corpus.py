@@ -299,3 +299,891 @@ def _x_cases():
 @pytest.mark.parametrize("call, build, base, expect, warns", _x_cases())
 def test_hostile_X(call, build, base, expect, warns):
     run_case(lambda: call(build(BASES[base]())), expect, warns)
+
+
+# --------------------------------------------------------- hostile parameters
+# Every other argument of every entry point: (id, call, expected outcome).
+
+
+def VE(match=None):
+    return Raises(ValueError, match)
+
+
+def TE(match=None):
+    return Raises(TypeError, match)
+
+
+def BAD(match=None):
+    """ValueError or TypeError (sklearn's InvalidParameterError is both)."""
+    return Raises((ValueError, TypeError), match)
+
+
+def DIVERGES(match):
+    return Raises(ValueError, rf"diverged.*{match}", overflow_ok=True)
+
+
+def OK(check=None):
+    return Works(check or _finite_output)
+
+
+def _shape_is(*shape):
+    def check(result):
+        assert np.shape(result) == shape, np.shape(result)
+        h.assert_finite(result)
+    return check
+
+
+HUGE = 10**12  # sizes no machine holds: must be refused before anything is allocated
+
+
+def _lattice_cases():
+    from skrg.lattice import Lattice, check_lattice_shape, level_shapes, resolve_lattice_shape
+
+    shapes = {  # lattice_shape: outcome of check_lattice_shape
+        "zero": ((0, 4), VE("positive")), "negative": ((-4, -4), VE("positive")),
+        "float": ((4.0, 4), TE("integers")), "string": ("4x4", TE("integers")),
+        "bool": (True, TE("int")), "None": (None, TE("int")), "nested": ([[4, 4]], TE("int")),
+        "empty": ((), VE("1, 2 or 3")), "4d": ((2, 2, 2, 2), VE("1, 2 or 3")),
+        "set": ({4, 5}, TE("sequence")), "nan": (float("nan"), TE("int")),
+        "numpy-ints": (np.array([4, 4], dtype=np.int8), OK(lambda s: s == (4, 4))),
+    }
+    cases = []
+    for kind, (shape, expect) in shapes.items():
+        cases.append((f"lattice.check_lattice_shape-{kind}",
+                      lambda s=shape: check_lattice_shape(s), expect))
+        cases.append((f"lattice.Lattice-{kind}", lambda s=shape: Lattice(s).shape,
+                      expect if isinstance(expect, Raises) else OK()))
+    cases += [
+        ("lattice.resolve_lattice_shape-mismatch", lambda: resolve_lattice_shape((3, 3), 16),
+         VE("9 sites.*16")),
+        ("lattice.resolve_lattice_shape-huge-product",
+         lambda: resolve_lattice_shape((2**40, 2**40), 16), VE("lattice_shape")),
+        ("lattice.resolve_lattice_shape-not-square", lambda: resolve_lattice_shape(None, 15),
+         VE("perfect square")),
+        ("lattice.resolve_lattice_shape-negative-sites",
+         lambda: resolve_lattice_shape(None, -4), VE("perfect square")),
+        ("lattice.level_shapes-block-0", lambda: level_shapes((4, 4), 0, 1), VE("block_size")),
+        ("lattice.level_shapes-block-negative", lambda: level_shapes((4, 4), -2, 1),
+         VE("block_size")),
+        ("lattice.level_shapes-block-float", lambda: level_shapes((4, 4), 2.5, 1),
+         VE("block_size")),
+        ("lattice.level_shapes-block-bool", lambda: level_shapes((4, 4), True, 1),
+         VE("block_size")),
+        ("lattice.level_shapes-block-huge", lambda: level_shapes((4, 4), 10**9, 1),
+         VE("block_size")),
+        ("lattice.level_shapes-steps-float", lambda: level_shapes((4, 4), 2, 2.5),
+         VE("n_steps")),
+        ("lattice.level_shapes-steps-too-many", lambda: level_shapes((4, 4), 2, 3),
+         VE("too small")),
+        ("lattice.Lattice.block_map-larger", lambda: Lattice((4, 4)).block_map(8),
+         VE("block_size")),
+        ("lattice.Lattice.check_block_size-0", lambda: Lattice((4, 4)).check_block_size(0),
+         VE("block_size")),
+        ("lattice.Lattice.check_block_size-float",
+         lambda: Lattice((4, 4)).check_block_size(2.5), VE("block_size")),
+        ("lattice.Lattice.check_block_size-bool",
+         lambda: Lattice((4, 4)).check_block_size(True), VE("block_size")),
+        ("lattice.Lattice.check_block_size-wrong-length",
+         lambda: Lattice((4, 4)).check_block_size((2,)), VE("block_size")),
+        ("lattice.Lattice.sublattices-odd", lambda: Lattice((3, 3)).sublattices(),
+         VE("even")),
+        # int32 site tables: 2^31 sites is refused before any table is made.
+        ("lattice.Lattice.neighbours-int32", lambda: Lattice(2**31 + 1).neighbours(),
+         VE("int32")),
+        ("lattice.Lattice.block_map-int32", lambda: Lattice(2**31 + 1).block_map(1),
+         VE("int32")),
+    ]
+    return cases
+
+
+def _make_ising_cases():
+    from skrg import make_ising
+
+    def mk(*args, **kwargs):
+        return lambda: make_ising(*args, **{"random_state": 0, **kwargs})
+
+    temperatures = {  # hostile temperature: outcome
+        "0": (0.0, BAD("temperature")), "negative": (-1.0, BAD("temperature")),
+        "nan": (float("nan"), BAD("temperature")), "inf": (float("inf"), BAD("temperature")),
+        "-inf": (-float("inf"), BAD("temperature")), "empty": ([], BAD("temperature")),
+        "2d": ([[2.0]], BAD("temperature")), "string": ("hot", BAD("temperature")),
+        "string-list": (["hot"], BAD("temperature")), "complex": (2 + 1j, BAD("temperature")),
+        "None": (None, BAD("temperature")), "bool": (True, BAD("temperature")),
+        "list-with-nan": ([2.0, float("nan")], BAD("temperature")),
+        "list-with-zero": ([2.0, 0.0], BAD("temperature")),
+    }
+    cases = [(f"make_ising-temperature-{kind}", mk(2, (4, 4), t), expect)
+             for kind, (t, expect) in temperatures.items()]
+    bad = {
+        "n_samples-0": mk(0, (4, 4), 2.0), "n_samples-negative": mk(-1, (4, 4), 2.0),
+        "n_samples-float": mk(2.5, (4, 4), 2.0), "n_samples-bool": mk(True, (4, 4), 2.0),
+        "n_samples-string": mk("10", (4, 4), 2.0), "n_samples-None": mk(None, (4, 4), 2.0),
+        "lattice_shape-side-1": mk(2, (1,), 2.0), "lattice_shape-zero": mk(2, (4, 0), 2.0),
+        "lattice_shape-4d": mk(2, (2, 2, 2, 2), 2.0), "lattice_shape-string": mk(2, "4x4", 2.0),
+        "lattice_shape-float": mk(2, 4.0, 2.0), "lattice_shape-float-side": mk(2, (4.0, 4), 2.0),
+        "lattice_shape-None": mk(2, None, 2.0),
+        "algorithm-unknown": mk(2, (4, 4), 2.0, algorithm="bogus"),
+        "algorithm-None": mk(2, (4, 4), 2.0, algorithm=None),
+        "algorithm-metropolis-odd": mk(2, (5, 5), 2.0, algorithm="metropolis"),
+        "algorithm-exact-2d": mk(2, (4, 4), 2.0, algorithm="exact"),
+        "n_chains-0": mk(2, (4, 4), 2.0, n_chains=0),
+        "burn_in-negative": mk(2, (4, 4), 2.0, burn_in=-1),
+        "thin-0": mk(2, (4, 4), 2.0, thin=0),
+        "n_jobs-string": mk(2, (4, 4), 2.0, n_jobs="all"),
+        "n_jobs-0": mk(2, (4, 4), 2.0, n_jobs=0),
+        "return_info-string": mk(2, (4, 4), 2.0, return_info="yes"),
+    }
+    cases += [(f"make_ising-{kind}", call, BAD()) for kind, call in bad.items()]
+    for kind, value in {"string": "seed", "negative": -1, "2**64": 2**64, "float": 1.5,
+                        "object": object(), "Generator": np.random.default_rng(0)}.items():
+        cases.append((f"make_ising-random_state-{kind}", mk(2, (4, 4), 2.0, random_state=value),
+                      BAD("random_state")))
+    # Sizes no machine holds: refused by name before a byte is allocated.
+    for kind, call in {"n_samples-10**12": mk(HUGE, (4, 4), 2.0),
+                       "lattice-2**40": mk(1, 2**40, 2.0),
+                       "lattice-10**10-sites": mk(1, (10**5, 10**5), 2.0),
+                       "temperatures-x-samples": mk(10**9, (4, 4), [2.0] * 100)}.items():
+        cases.append((f"make_ising-memory-{kind}", call, VE("memory")))
+    # Legal extremes: they work.
+    cases += [
+        ("make_ising-n_chains-huge", mk(4, (4, 4), 2.0, n_chains=HUGE, burn_in=1, thin=1),
+         OK(lambda r: r[0].shape == (4, 16))),
+        ("make_ising-temperature-tiny", mk(2, (4, 4), 1e-300, burn_in=1, thin=1),
+         OK(lambda r: (np.abs(r[0].sum(axis=1)) == 16).all())),  # frozen: all aligned
+        ("make_ising-temperature-huge", mk(2, (4, 4), 1e300, burn_in=1, thin=1), OK()),
+        ("make_ising-smallest-lattice", mk(2, (2, 2), 2.0), OK()),
+    ]
+    return cases
+
+
+def _exact_cases():
+    from skrg.ising import exact
+
+    cases = []
+    for name in ("critical_temperature", "critical_coupling"):
+        for kind, dim in {"0": 0, "4": 4, "float": 2.0, "string": "2", "bool": True,
+                          "None": None}.items():
+            cases.append((f"exact.{name}-{kind}", lambda n=name, d=dim: getattr(exact, n)(d),
+                          VE("dim")))
+    temperature_functions = {
+        "onsager_energy": exact.onsager_energy,
+        "onsager_magnetization": exact.onsager_magnetization,
+        "finite_lattice_log_partition": lambda t: exact.finite_lattice_log_partition(4, t),
+        "finite_lattice_energy": lambda t: exact.finite_lattice_energy(4, t),
+        "finite_lattice_specific_heat": lambda t: exact.finite_lattice_specific_heat(4, t),
+        "exact_observables": lambda t: exact.exact_observables((2, 2), t),
+        "exact_probabilities": lambda t: exact.exact_probabilities((2, 2), t),
+    }
+    bad_temperatures = {"0": 0.0, "negative": -1.0, "nan": float("nan"), "inf": float("inf"),
+                        "string": "a", "bool": True, "complex": 2 + 0j, "subnormal": 5e-324,
+                        "array-with-nan": np.array([2.0, np.nan])}
+    for name, f in temperature_functions.items():
+        for kind, t in bad_temperatures.items():
+            cases.append((f"exact.{name}-temperature-{kind}", lambda f=f, t=t: f(t),
+                          VE("temperature")))
+        # Extremes in the valid domain: finite and physical (no NaN, no 0/0).
+        cases.append((f"exact.{name}-temperature-extremes",
+                       lambda f=f: f(np.array([1e-300, 1e-3, 1e300])), OK()))
+    cases += [
+        # Two ground states at T -> 0: probability 1/2 each (once 1 each, summing to 2).
+        ("exact.exact_probabilities-ground-state-normalised",
+         lambda: exact.exact_probabilities((2, 2), 1e-300)[2],
+         OK(lambda p: np.testing.assert_allclose(p, [0.5, 0.5, 0, 0, 0, 0]))),
+        ("exact.exact_observables-ground-state",
+         lambda: exact.exact_observables((2, 2), 1e-300),
+         OK(lambda o: (np.testing.assert_allclose(o["energy"], -2.0),
+                       np.testing.assert_allclose(o["abs_magnetization"], 1.0),
+                       np.testing.assert_allclose(o["specific_heat"], 0.0)))),
+        ("exact.finite_lattice_specific_heat-ground-state",
+         lambda: exact.finite_lattice_specific_heat((4, 4), 1e-300), OK(lambda c: c == 0.0)),
+        ("exact.enumerate_density_of_states-too-large",
+         lambda: exact.enumerate_density_of_states((6, 6)), VE("2\\^36")),
+        ("exact.enumerate_density_of_states-huge",
+         lambda: exact.enumerate_density_of_states((2**40,)), VE("lattice_shape")),
+        ("exact.enumerate_density_of_states-zero",
+         lambda: exact.enumerate_density_of_states(0), VE("positive")),
+        ("exact.exact_observables-too-large", lambda: exact.exact_observables((5, 5), 2.0),
+         VE("2\\^25")),
+        ("exact.finite_lattice_log_partition-3d",
+         lambda: exact.finite_lattice_log_partition((4, 4, 4), 2.0), VE("lattice_shape")),
+        ("exact.chain_correlation-coupling-nan", lambda: exact.chain_correlation(np.nan, 1),
+         VE("coupling")),
+        ("exact.chain_correlation-coupling-negative",
+         lambda: exact.chain_correlation(-1e300, 1, n_sites=4), VE("coupling")),
+        ("exact.chain_correlation-r-negative", lambda: exact.chain_correlation(1.0, -1),
+         VE("r must")),
+        ("exact.chain_correlation-r-float", lambda: exact.chain_correlation(1.0, 2.5),
+         VE("r must")),
+        ("exact.chain_correlation-r-beyond-chain",
+         lambda: exact.chain_correlation(1.0, 5, n_sites=4), VE("r must")),
+        ("exact.chain_correlation-n_sites-0", lambda: exact.chain_correlation(1.0, 1, n_sites=0),
+         VE("n_sites")),
+        ("exact.chain_energy-n_sites-float", lambda: exact.chain_energy(1.0, n_sites=2.5),
+         VE("n_sites")),
+        ("exact.chain_energy-n_sites-huge", lambda: exact.chain_energy(1.0, n_sites=10**18),
+         OK()),
+        ("exact.chain_partition_function-n_sites-0",
+         lambda: exact.chain_partition_function(1.0, 0), VE("n_sites")),
+        ("exact.chain_partition_function-log-huge",
+         lambda: exact.chain_partition_function(1.0, 10**6, log=True), OK()),
+        ("exact.chain_correlation_length-inf", lambda: exact.chain_correlation_length(np.inf),
+         VE("coupling")),
+        ("exact.decimation_coupling-b-0", lambda: exact.decimation_coupling(1.0, b=0), VE("b ")),
+        ("exact.decimation_coupling-b-float", lambda: exact.decimation_coupling(1.0, b=2.5),
+         VE("b ")),
+        ("exact.decimation_coupling-nan", lambda: exact.decimation_coupling(np.nan),
+         VE("coupling")),
+    ]
+    return cases
+
+
+def _observables_cases():
+    X = data()[0]
+    cases = []
+    series = {
+        "autocorrelation_function": observables.autocorrelation_function,
+        "integrated_autocorrelation_time": observables.integrated_autocorrelation_time,
+        "binned_standard_error": lambda x: observables.binned_standard_error(x, n_bins=2),
+    }
+    bad_series = {"empty": ([], VE("step")), "one": ([1.0], VE("step")),
+                  "nan": ([1.0, 2.0, np.nan, 1.0], VE("NaN")),
+                  "inf": ([1.0, 2.0, np.inf, 1.0], VE("NaN")),
+                  "3d": (np.ones((2, 2, 2)), VE("1D")),
+                  "strings": (["a", "b", "c", "d"], BAD()),
+                  "None": (None, BAD())}
+    for name, f in series.items():
+        for kind, (x, expect) in bad_series.items():
+            if name == "binned_standard_error" and kind in ("empty", "one"):
+                expect = VE("n_bins")
+            cases.append((f"observables.{name}-{kind}", lambda f=f, x=x: f(x), expect))
+        # Finite values near the float limit: rho is scale-free, so no overflow to NaN.
+        cases.append((f"observables.{name}-near-float-max",
+                      lambda f=f: f(np.array([1e308, -1e308, 1e308, -1e308, 1e308, 0.0])),
+                      OK()))
+        cases.append((f"observables.{name}-constant", lambda f=f: f(np.ones(8)), OK()))
+    cases += [
+        ("observables.autocorrelation_function-max_lag-negative",
+         lambda: observables.autocorrelation_function([1.0, 2.0, 3.0], max_lag=-1),
+         VE("max_lag")),
+        ("observables.autocorrelation_function-max_lag-huge",
+         lambda: observables.autocorrelation_function([1.0, 2.0, 3.0], max_lag=10**9),
+         VE("max_lag")),
+        ("observables.autocorrelation_function-max_lag-float",
+         lambda: observables.autocorrelation_function([1.0, 2.0, 3.0], max_lag=2.5),
+         TE("max_lag")),
+        ("observables.autocorrelation_function-max_lag-bool",
+         lambda: observables.autocorrelation_function([1.0, 2.0, 3.0], max_lag=True),
+         TE("max_lag")),
+        ("observables.integrated_autocorrelation_time-c-0",
+         lambda: observables.integrated_autocorrelation_time([1.0, 2.0], c=0), VE("c must")),
+        ("observables.integrated_autocorrelation_time-c-nan",
+         lambda: observables.integrated_autocorrelation_time([1.0, 2.0], c=np.nan),
+         VE("c must")),
+        ("observables.integrated_autocorrelation_time-c-inf",
+         lambda: observables.integrated_autocorrelation_time([1.0, 2.0], c=np.inf),
+         VE("c must")),
+        ("observables.integrated_autocorrelation_time-c-string",
+         lambda: observables.integrated_autocorrelation_time([1.0, 2.0], c="5"), VE("c must")),
+        ("observables.binned_standard_error-n_bins-0",
+         lambda: observables.binned_standard_error([1.0, 2.0], n_bins=0), VE("n_bins")),
+        ("observables.binned_standard_error-n_bins-float",
+         lambda: observables.binned_standard_error([1.0, 2.0], n_bins=2.5), TE("n_bins")),
+        ("observables.binned_standard_error-n_bins-bool",
+         lambda: observables.binned_standard_error([1.0] * 4, n_bins=True), TE("n_bins")),
+        ("observables.binned_standard_error-n_bins-huge",
+         lambda: observables.binned_standard_error([1.0, 2.0], n_bins=10**9), VE("n_bins")),
+    ]
+    for name in ("specific_heat", "susceptibility"):
+        f = getattr(observables, name)
+        for kind, (t, expect) in {"0": (0.0, VE("temperature")), "nan": (np.nan, VE("temperature")),
+                                  "inf": (np.inf, VE("temperature")),
+                                  "negative": (-2, VE("temperature")),
+                                  "string": ("2", TE("temperature")),
+                                  "array": ([2.0, 3.0], TE("temperature")),
+                                  "bool": (True, TE("temperature"))}.items():
+            cases.append((f"observables.{name}-temperature-{kind}",
+                          lambda f=f, t=t: f(X, t), expect))
+    # T^2 underflows below 1e-154; the variance of an ordered sample is 0, so C = 0, not NaN.
+    cases.append(("observables.specific_heat-ordered-tiny-temperature",
+                  lambda: observables.specific_heat(np.ones((4, 16)), 1e-300),
+                  OK(lambda c: c == 0.0)))
+    for name in ("energy", "correlation_function"):
+        f = getattr(observables, name)
+        for kind, (shape, expect) in {
+            "mismatch": ((3, 3), VE("9 sites.*16")), "zero": ((0, 16), VE("positive")),
+            "negative": ((-4, -4), VE("positive")), "huge": ((2**40, 2**40), VE("lattice_shape")),
+            "string": ("4x4", TE("integers")), "chain": ((16,), OK()),
+            "3d": ((2, 2, 4), OK()),
+        }.items():
+            cases.append((f"observables.{name}-lattice_shape-{kind}",
+                          lambda f=f, s=shape: f(X, lattice_shape=s), expect))
+    return cases
+
+
+PARAM_CASES = _lattice_cases() + _make_ising_cases() + _exact_cases() + _observables_cases()
+
+
+
+
+def _estimator_param_cases():
+    """Hostile constructor parameters reach fit through set_params: fit refuses them."""
+    X, y = data()
+
+    def fit(name, **params):
+        return lambda: unfitted(name).set_params(**params).fit(X, y)
+
+    def fit_mean(name, **params):  # fit, then the mean output on valid data
+        return lambda: unfitted(name).set_params(output="mean", **params).fit(X, y).transform(X)
+
+    garbage = {"nan": np.nan, "inf": np.inf, "negative": -1, "string": "bogus",
+               "object": object(), "list": [1, 2]}
+    cases = []
+    for name in h.ESTIMATOR_NAMES:
+        constraints = type(unfitted(name))._parameter_constraints
+        for param in constraints:
+            for kind, value in garbage.items():
+                if _valid_for(constraints[param], value):
+                    continue  # e.g. n_jobs=-1, lattice_shape=[1, 2] is a shape (mismatch below)
+                cases.append((f"{name}.set_params-{param}-{kind}", fit(name, **{param: value}),
+                              BAD(param)))
+    cases += [
+        # Legal types, hostile values: refused clearly, or (huge counts) before allocation.
+        ("BlockSpinRG-block_size-larger-than-lattice", fit("BlockSpinRG", block_size=8),
+         VE("block_size")),
+        ("BlockSpinRG-block_size-huge", fit("BlockSpinRG", block_size=10**9), VE("block_size")),
+        ("BlockSpinRG-block_size-float", fit("BlockSpinRG", block_size=2.5), BAD("block_size")),
+        ("BlockSpinRG-block_size-bool", fit("BlockSpinRG", block_size=True), BAD("block_size")),
+        ("BlockSpinRG-block_size-0", fit("BlockSpinRG", block_size=0), BAD("block_size")),
+        ("BlockSpinRG-n_steps-too-many", fit("BlockSpinRG", n_steps=10**9), VE("n_steps")),
+        ("BlockSpinRG-for_lattice-odd", lambda: fitted("BlockSpinRG").for_lattice((3, 3)),
+         VE("block_size")),
+        ("BlockSpinRG-for_lattice-zero", lambda: fitted("BlockSpinRG").for_lattice((0, 4)),
+         VE("positive")),
+        ("BlockSpinRG-for_lattice-string", lambda: fitted("BlockSpinRG").for_lattice("big"),
+         TE("lattice_shape")),
+        ("BernoulliRBM-n_components-huge", fit("BernoulliRBM", n_components=HUGE), VE("memory")),
+        ("BernoulliRBM-n_chains-huge", fit("BernoulliRBM", n_chains=HUGE), VE("n_chains")),
+        ("BernoulliRBM-batch_size-huge-chains", fit("BernoulliRBM", batch_size=HUGE),
+         VE("n_chains")),
+        ("BernoulliRBM-local-block_size-larger", fit("BernoulliRBM", connectivity="local",
+                                                     block_size=8), VE("block_size")),
+        ("BernoulliRBM-local-kernel_size-huge", fit("BernoulliRBM", connectivity="local",
+                                                    kernel_size=10**9), VE("kernel_size")),
+        ("BernoulliRBM-local-kernel_size-below-block",
+         fit("BernoulliRBM", connectivity="local", kernel_size=1), VE("kernel_size")),
+        ("BernoulliRBM-block_size-bool", fit("BernoulliRBM", block_size=True),
+         BAD("block_size")),
+        # Diverging training: refused, naming the learning rate, instead of NaN weights.
+        ("BernoulliRBM-learning_rate-1e300", fit_mean("BernoulliRBM", learning_rate=1e300),
+         DIVERGES("learning_rate")),
+        ("BernoulliRBM-learning_rate-callable-nan",
+         fit_mean("BernoulliRBM", learning_rate=lambda step: float("nan")),
+         DIVERGES("learning_rate")),
+        ("BernoulliRBM-l2-1e300", fit_mean("BernoulliRBM", l2=1e300), DIVERGES("l1/l2")),
+        ("BernoulliRBMStack-learning_rate-1e300",
+         fit_mean("BernoulliRBMStack", learning_rate=1e300), DIVERGES("learning_rate")),
+        ("IsingAutoencoder-learning_rate_init-1e300",
+         fit_mean("IsingAutoencoder", learning_rate_init=1e300, max_iter=2),
+         DIVERGES("learning_rate_init")),
+        ("IsingAutoencoder-n_latent-huge", fit("IsingAutoencoder", encoder="dense",
+                                               n_latent=HUGE), VE("n_latent")),
+        ("IsingAutoencoder-n_latent-not-blocks", fit("IsingAutoencoder", n_latent=7),
+         VE("n_latent")),
+        ("IsingAutoencoder-block_size-larger", fit("IsingAutoencoder", block_size=8),
+         VE("block_size")),
+        ("IsingAutoencoder-kernel_size-huge", fit("IsingAutoencoder", kernel_size=10**9),
+         VE("kernel_size")),
+        ("IsingAutoencoder-validation_fraction-no-rows",
+         fit("IsingAutoencoder", early_stopping=True, validation_fraction=0.01),
+         VE("validation_fraction")),
+        ("IsingAutoencoder-validation_fraction-all-rows",
+         fit("IsingAutoencoder", early_stopping=True, validation_fraction=0.99),
+         VE("validation_fraction")),
+        ("IsingAutoencoder-for_lattice-odd", lambda: fitted("IsingAutoencoder").for_lattice((3, 3)),
+         VE("block_size")),
+        ("BernoulliRBMStack-layer_sizes-empty", fit("BernoulliRBMStack", layer_sizes=()),
+         VE("layer_sizes")),
+        ("BernoulliRBMStack-layer_sizes-zero", fit("BernoulliRBMStack", layer_sizes=(0,)),
+         VE("layer_sizes")),
+        ("BernoulliRBMStack-layer_sizes-float", fit("BernoulliRBMStack", layer_sizes=(4.5,)),
+         VE("layer_sizes")),
+        ("BernoulliRBMStack-layer_sizes-too-deep",
+         fit("BernoulliRBMStack", layer_sizes=(None, None, None)), VE("block_size")),
+        ("BernoulliRBMStack-n_iter-length-mismatch",
+         fit("BernoulliRBMStack", n_iter=(1, 2)), VE("n_iter")),
+        ("BernoulliRBMStack-n_iter-per-layer-negative",
+         fit("BernoulliRBMStack", n_iter=(-1,)), BAD("n_iter")),
+        ("BernoulliRBMStack-learning_rate-per-layer-nan",
+         fit("BernoulliRBMStack", learning_rate=(np.nan,)), BAD("learning_rate")),
+        ("CouplingFlowAnalyzer-n_levels-too-many", fit("CouplingFlowAnalyzer", n_levels=5),
+         VE("min_coarse_size")),
+        ("CouplingFlowAnalyzer-operators-unknown",
+         fit("CouplingFlowAnalyzer", operators=["bogus"]), VE("bogus")),
+        ("CouplingFlowAnalyzer-operators-empty", fit("CouplingFlowAnalyzer", operators=[]),
+         VE("operators")),
+        ("CouplingFlowAnalyzer-operators-repeated",
+         fit("CouplingFlowAnalyzer", operators=["nn", "nn"]), VE("operators")),
+        ("CouplingFlowAnalyzer-n_jackknife_blocks-huge",
+         fit("CouplingFlowAnalyzer", n_jackknife_blocks=10**9), VE("n_jackknife_blocks")),
+        ("CouplingFlowAnalyzer-min_coarse_size-huge",
+         fit("CouplingFlowAnalyzer", min_coarse_size=10**9), VE("min_coarse_size")),
+        ("CouplingFlowAnalyzer-coarse_grainer-string",
+         fit("CouplingFlowAnalyzer", coarse_grainer="majority"), BAD("coarse_grainer")),
+        ("CouplingFlowAnalyzer-coarse_grainer-incompatible",
+         fit("CouplingFlowAnalyzer", coarse_grainer=skrg.BlockSpinRG(block_size=3)),
+         VE("block_size")),
+        ("CouplingFlowAnalyzer-y-None", lambda: unfitted("CouplingFlowAnalyzer").fit(X),
+         VE("y")),
+        ("CouplingFlowAnalyzer-y-short", lambda: unfitted("CouplingFlowAnalyzer").fit(X, y[:3]),
+         VE("y")),
+        ("CouplingFlowAnalyzer-y-nan",
+         lambda: unfitted("CouplingFlowAnalyzer").fit(X, np.full(16, np.nan)), VE("y")),
+        ("CouplingFlowAnalyzer-y-negative",
+         lambda: unfitted("CouplingFlowAnalyzer").fit(X, -y), VE("y")),
+        ("CouplingFlowAnalyzer-y-strings",
+         lambda: unfitted("CouplingFlowAnalyzer").fit(X, np.array(["a"] * 16)), VE("y")),
+        ("CouplingFlowAnalyzer-y-one-row-per-temperature",
+         lambda: unfitted("CouplingFlowAnalyzer").fit(X, np.arange(16) + 1.0),
+         VE("n_jackknife_blocks")),
+    ]
+    for name in ("BlockSpinRG", "BernoulliRBM", "IsingAutoencoder"):
+        for kind, (shape, expect) in {
+            "mismatch": ((3, 3), VE("9 sites.*16")), "zero": ((0, 16), VE("positive")),
+            "negative": ((-4, -4), VE("positive")), "huge": ((2**40, 2**40), VE("lattice_shape")),
+            "string": ("4x4", BAD("lattice_shape")), "float": (4.0, BAD("lattice_shape")),
+            "bool": (True, BAD("lattice_shape")), "set": ({4, 4}, BAD("lattice_shape")),
+            "4d": ((2, 2, 2, 2), VE("lattice_shape")),
+        }.items():
+            cases.append((f"{name}-lattice_shape-{kind}", fit(name, lattice_shape=shape), expect))
+        # Legal, unusual geometry: works.
+        cases.append((f"{name}-lattice_shape-chain",
+                      lambda n=name: unfitted(n).set_params(lattice_shape=(16,)).fit(X)
+                      .transform(X), OK(rows_of(16, 8))))
+    return cases
+
+
+def _valid_for(constraints, value):
+    """Whether sklearn's constraints accept ``value`` (those values are tested elsewhere)."""
+    from sklearn.utils._param_validation import make_constraint
+
+    return any(make_constraint(c).is_satisfied_by(value) for c in constraints)
+
+
+def _method_param_cases():
+    X = data()[0]
+    rbm, stack = (lambda: fitted("BernoulliRBM")), (lambda: fitted("BernoulliRBMStack"))
+    cases = []
+    for owner, get in {"BernoulliRBM": rbm, "BernoulliRBMStack": stack}.items():
+        for kind, (args, expect) in {
+            "n_samples-negative": ((-1,), VE("n_samples")), "n_samples-float": ((2.5,),
+                                                                               TE("n_samples")),
+            "n_samples-bool": ((True,), TE("n_samples")), "n_samples-string": (("2",),
+                                                                             TE("n_samples")),
+            "n_samples-huge": ((HUGE,), VE("n_samples")),
+            "n_steps-negative": ((2, -1), VE("n_steps")), "n_steps-float": ((2, 2.5),
+                                                                         TE("n_steps")),
+            "n_samples-0": ((0,), OK(rows_of(0))), "n_steps-0": ((3, 0), OK(rows_of(3, 16))),
+        }.items():
+            cases.append((f"{owner}.sample-{kind}", lambda g=get, a=args: g().sample(*a), expect))
+        cases.append((f"{owner}.sample-random_state-garbage",
+                      lambda g=get: g().sample(2, random_state="x"), VE()))
+    for kind, (kwargs, expect) in {
+        "n_chains-0": ({"n_chains": 0}, VE("n_chains")),
+        "n_chains-1": ({"n_chains": 1}, VE("n_chains")),  # no standard error from one chain
+        "n_chains-float": ({"n_chains": 2.5}, TE("n_chains")),
+        "n_chains-huge": ({"n_chains": HUGE}, VE("n_chains")),
+        "n_betas-0": ({"n_betas": 0}, VE("n_betas")),
+        "n_betas-huge": ({"n_betas": HUGE}, VE("n_betas")),
+        "small": ({"n_chains": 2, "n_betas": 2, "random_state": 0}, OK()),
+    }.items():
+        cases.append((f"BernoulliRBM.ais_log_partition-{kind}",
+                      lambda k=kwargs: rbm().ais_log_partition(**k), expect))
+    for method in ("transform", "inverse_transform", "receptive_fields"):
+        for kind, level in {"0": 0, "too-high": 2, "negative": -1, "float": 1.0, "string": "1",
+                            "bool": True}.items():
+            arg = () if method == "receptive_fields" else (
+                (X,) if method == "transform" else (coarse(),))
+            cases.append((f"BernoulliRBMStack.{method}-level-{kind}",
+                          lambda m=method, a=arg, lv=level: getattr(stack(), m)(*a, level=lv),
+                          VE("level")))
+    # Methods of unfitted estimators: NotFittedError (a ValueError), naming the class.
+    for name in h.ESTIMATOR_NAMES:
+        for method, args in {"transform": (X,), "score": (X,), "inverse_transform": (coarse(),),
+                             "receptive_fields": (), "for_lattice": ((8, 8),)}.items():
+            if hasattr(unfitted(name), method):
+                cases.append((f"{name}.{method}-unfitted",
+                              lambda n=name, m=method, a=args: getattr(unfitted(n), m)(*a),
+                              Raises(NotFittedError, name)))
+    return cases
+
+
+PARAM_CASES += _estimator_param_cases() + _method_param_cases()
+
+
+def _metrics_cases():
+    X = data()[0]
+    rg = _rg
+    dense7 = lambda: skrg.BernoulliRBM(n_components=7, n_iter=1,  # noqa: E731
+                                       random_state=0).fit(X)  # no coarse lattice
+    mi = dict(buffer_width=0, environment_width=1, random_state=0)
+    cases = [
+        ("metrics.get_scorer-unknown", lambda: metrics.get_scorer("bogus"), VE("bogus")),
+        ("metrics.get_scorer-None", lambda: metrics.get_scorer(None), VE("scorer")),
+        ("metrics.get_scorer-int", lambda: metrics.get_scorer(42), VE("scorer")),
+        ("metrics.get_scorer-list", lambda: metrics.get_scorer(["a"]), VE("scorer")),
+        ("metrics.correlation_preservation-r_max-0",
+         lambda: metrics.correlation_preservation(rg(), X, r_max=0), VE("r_max")),
+        ("metrics.correlation_preservation-r_max-huge",
+         lambda: metrics.correlation_preservation(rg(), X, r_max=10**9), VE("r_max")),
+        ("metrics.correlation_preservation-r_max-float",
+         lambda: metrics.correlation_preservation(rg(), X, r_max=1.5), TE("r_max")),
+        ("metrics.correlation_preservation-no-geometry",
+         lambda: metrics.correlation_preservation(dense7(), X), VE("coarse_lattice_shape_")),
+        ("metrics.coarse_entropy-patch_size-0",
+         lambda: metrics.coarse_entropy(rg(), X, patch_size=0), VE("patch_size")),
+        ("metrics.coarse_entropy-patch_size-huge",
+         lambda: metrics.coarse_entropy(rg(), X, patch_size=10**9), VE("patch_size")),
+        ("metrics.coarse_entropy-patch_size-float",
+         lambda: metrics.coarse_entropy(rg(), X, patch_size=2.5), VE("patch_size")),
+        ("metrics.coarse_entropy-n_jackknife_blocks-0",
+         lambda: metrics.coarse_entropy(rg(), X, n_jackknife_blocks=0), VE("n_jackknife_blocks")),
+        ("metrics.coarse_entropy-n_jackknife_blocks-huge",
+         lambda: metrics.coarse_entropy(rg(), X, n_jackknife_blocks=10**9),
+         VE("n_jackknife_blocks")),
+        ("metrics.coarse_entropy-no-geometry",
+         lambda: metrics.coarse_entropy(dense7(), X, n_jackknife_blocks=2),
+         VE("coarse_lattice_shape_")),
+        ("metrics.mutual_information-default-widths-too-wide",
+         lambda: metrics.mutual_information(rg(), X), VE("environment_width")),
+        ("metrics.mutual_information-buffer_width-negative",
+         lambda: metrics.mutual_information(rg(), X, buffer_width=-1, environment_width=1),
+         VE("buffer_width")),
+        ("metrics.mutual_information-environment_width-0",
+         lambda: metrics.mutual_information(rg(), X, buffer_width=0, environment_width=0),
+         VE("environment_width")),
+        ("metrics.mutual_information-environment_width-huge",
+         lambda: metrics.mutual_information(rg(), X, buffer_width=0, environment_width=10**9),
+         VE("environment_width")),
+        ("metrics.mutual_information-blocks-out-of-range",
+         lambda: metrics.mutual_information(rg(), X, blocks=99, **mi), VE("blocks")),
+        ("metrics.mutual_information-blocks-negative",
+         lambda: metrics.mutual_information(rg(), X, blocks=-1, **mi), VE("blocks")),
+        ("metrics.mutual_information-blocks-empty",
+         lambda: metrics.mutual_information(rg(), X, blocks=[], **mi), VE("blocks")),
+        ("metrics.mutual_information-blocks-repeated",
+         lambda: metrics.mutual_information(rg(), X, blocks=[0, 0], **mi), VE("blocks")),
+        ("metrics.mutual_information-blocks-float",
+         lambda: metrics.mutual_information(rg(), X, blocks=1.5, **mi), VE("blocks")),
+        ("metrics.mutual_information-blocks-string",
+         lambda: metrics.mutual_information(rg(), X, blocks="a", **mi), VE("blocks")),
+        ("metrics.mutual_information-n_blocks-0",
+         lambda: metrics.mutual_information(rg(), X, n_blocks=0, **mi), VE("n_blocks")),
+        ("metrics.mutual_information-n_blocks-huge",
+         lambda: metrics.mutual_information(rg(), X, n_blocks=10**9, **mi), VE("n_blocks")),
+        ("metrics.mutual_information-test_size-0",
+         lambda: metrics.mutual_information(rg(), X, test_size=0, **mi), BAD("test_size")),
+        ("metrics.mutual_information-test_size-1.0",
+         lambda: metrics.mutual_information(rg(), X, test_size=1.0, **mi), BAD("test_size")),
+        ("metrics.mutual_information-test_size-nan",
+         lambda: metrics.mutual_information(rg(), X, test_size=np.nan, **mi), BAD("test_size")),
+        ("metrics.mutual_information-test_size-all-rows",
+         lambda: metrics.mutual_information(rg(), X, test_size=16, **mi), BAD("test_size")),
+        ("metrics.mutual_information-test_size-one-row",
+         lambda: metrics.mutual_information(rg(), X, test_size=1, **mi), BAD("test_size")),
+        ("metrics.mutual_information-classifier-string",
+         lambda: metrics.mutual_information(rg(), X, classifier="logistic", **mi),
+         TE("classifier")),
+        ("metrics.mutual_information-classifier-transformer",
+         lambda: metrics.mutual_information(rg(), X, classifier=skrg.BlockSpinRG(), **mi),
+         TE("classifier")),
+        ("metrics.mutual_information-random_state-garbage",
+         lambda: metrics.mutual_information(rg(), X, buffer_width=0, environment_width=1,
+                                            random_state="x"), VE()),
+        ("metrics.mutual_information_score-unknown-keyword",
+         lambda: metrics.mutual_information_score(rg(), X, bogus=1), TE("bogus")),
+        ("metrics.hoyer_sparsity-nan", lambda: metrics.hoyer_sparsity([[np.nan, 1.0]]),
+         VE("NaN")),
+        ("metrics.hoyer_sparsity-inf", lambda: metrics.hoyer_sparsity([[np.inf, 1.0]]),
+         VE("NaN")),
+        ("metrics.hoyer_sparsity-one-column", lambda: metrics.hoyer_sparsity([[1.0]]),
+         VE("at least 2")),
+        ("metrics.hoyer_sparsity-no-columns", lambda: metrics.hoyer_sparsity(np.zeros((3, 0))),
+         VE("at least 2")),
+        ("metrics.hoyer_sparsity-3d", lambda: metrics.hoyer_sparsity(np.ones((2, 2, 2))),
+         VE("2D")),
+        ("metrics.hoyer_sparsity-strings", lambda: metrics.hoyer_sparsity([["a", "b"]]), BAD()),
+        ("metrics.hoyer_sparsity-near-float-max",
+         lambda: metrics.hoyer_sparsity([[1e308, 1e308], [1e308, 0.0]]),
+         OK(lambda s: np.testing.assert_allclose(s, [0.0, 1.0], atol=1e-12))),
+        ("metrics.hoyer_sparsity-subnormal", lambda: metrics.hoyer_sparsity([[1e-320, 0.0]]),
+         OK(lambda s: np.testing.assert_allclose(s, [1.0]))),
+        ("metrics.block_alignment-n_samples-1",
+         lambda: metrics.block_alignment(rg(), n_samples=1), VE("n_samples")),
+        ("metrics.block_alignment-n_samples-float",
+         lambda: metrics.block_alignment(rg(), n_samples=2.5), VE("n_samples")),
+        ("metrics.block_alignment-n_samples-huge",
+         lambda: metrics.block_alignment(rg(), n_samples=HUGE), VE("n_samples")),
+        ("metrics.block_alignment-no-geometry", lambda: metrics.block_alignment(dense7()),
+         VE("coarse_lattice_shape_")),
+        ("metrics.weight_sparsity-no-receptive-fields",
+         lambda: metrics.weight_sparsity(fitted("CouplingFlowAnalyzer")), TE("receptive_fields")),
+        ("metrics.receptive_field_locality-no-receptive-fields",
+         lambda: metrics.receptive_field_locality(fitted("CouplingFlowAnalyzer")),
+         TE("receptive_fields")),
+    ]
+    # Every scorer: unfitted estimators, and things that are no estimator at all.
+    for scorer_name in metrics.get_scorer_names():
+        scorer = metrics.get_scorer(scorer_name)
+        cases.append((f"metrics.get_scorer({scorer_name})-unfitted",
+                      lambda s=scorer: s(skrg.BlockSpinRG(), X), Raises(NotFittedError)))
+        for kind, thing in {"None": None, "string": "rg", "object": object()}.items():
+            cases.append((f"metrics.get_scorer({scorer_name})-estimator-{kind}",
+                          lambda s=scorer, t=thing: s(t, X), TE()))
+    return cases
+
+
+def _analysis_cases():
+    X, y = data()
+    rbm = lambda: fitted("BernoulliRBM")  # noqa: E731
+    levels = lambda: [X, coarse()]  # noqa: E731
+    mcrg = dict(operators=["nn"], n_jackknife_blocks=2)
+    checkerboard = np.where(np.indices((16, 4, 4)).sum(axis=0) % 2, 1, -1).reshape(16, 16)
+    return [
+        ("analysis.operator_names-ndim-0", lambda: analysis.operator_names(0), VE("ndim")),
+        ("analysis.operator_names-ndim-4", lambda: analysis.operator_names(4), VE("ndim")),
+        ("analysis.operator_names-ndim-string", lambda: analysis.operator_names("2"), VE("ndim")),
+        ("analysis.operator_names-ndim-bool", lambda: analysis.operator_names(True), VE("ndim")),
+        ("analysis.operator_names-sector", lambda: analysis.operator_names(2, sector="bad"),
+         VE("sector")),
+        ("analysis.operator_reach-unknown", lambda: analysis.operator_reach("bogus", 2),
+         VE("bogus")),
+        ("analysis.operator_reach-None", lambda: analysis.operator_reach(None, 2),
+         VE("operator")),
+        ("analysis.operator_reach-ndim", lambda: analysis.operator_reach("nn", 5), VE("ndim")),
+        ("analysis.check_operators-unknown", lambda: analysis.check_operators(["x"], (4, 4)),
+         VE("'x'")),
+        ("analysis.check_operators-empty", lambda: analysis.check_operators([], (4, 4)),
+         VE("operators")),
+        ("analysis.check_operators-ints", lambda: analysis.check_operators([1, 2], (4, 4)),
+         VE("operator")),
+        ("analysis.check_operators-too-small-lattice",
+         lambda: analysis.check_operators(["nn"], (1, 1)), VE("too small")),
+        ("analysis.check_operators-lattice-string",
+         lambda: analysis.check_operators(["nn"], "bad"), TE("lattice_shape")),
+        ("analysis.estimate_couplings-operator-unknown",
+         lambda: analysis.estimate_couplings(X, operators=["bogus"]), VE("bogus")),
+        ("analysis.estimate_couplings-method", lambda: analysis.estimate_couplings(
+            X, operators=["nn"], method="bogus"), VE("method")),
+        ("analysis.estimate_couplings-n_jackknife_blocks-1", lambda: analysis.estimate_couplings(
+            X, operators=["nn"], n_jackknife_blocks=1), VE("n_jackknife_blocks")),
+        ("analysis.estimate_couplings-n_jackknife_blocks-float",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2.5),
+         VE("n_jackknife_blocks")),
+        ("analysis.estimate_couplings-n_jackknife_blocks-huge",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=10**9),
+         VE("n_jackknife_blocks")),
+        ("analysis.estimate_couplings-sample_weight-negative",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2,
+                                             sample_weight=-np.ones(16)), VE("sample_weight")),
+        ("analysis.estimate_couplings-sample_weight-nan",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2,
+                                             sample_weight=np.full(16, np.nan)),
+         VE("sample_weight")),
+        ("analysis.estimate_couplings-sample_weight-zero",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2,
+                                             sample_weight=np.zeros(16)), VE("sample_weight")),
+        ("analysis.estimate_couplings-sample_weight-short",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2,
+                                             sample_weight=np.ones(3)), VE("sample_weight")),
+        ("analysis.estimate_couplings-sample_weight-string",
+         lambda: analysis.estimate_couplings(X, operators=["nn"], n_jackknife_blocks=2,
+                                             sample_weight="a"), BAD()),
+        # Degenerate data: an infinite coupling is approached, and a warning says so.
+        ("analysis.estimate_temperature-ordered",
+         lambda: analysis.estimate_temperature(np.ones((16, 16)), n_jackknife_blocks=2),
+         OK(lambda r: r == (0.0, 0.0))),
+        ("analysis.estimate_temperature-checkerboard",  # documented: beyond T = inf
+         lambda: analysis.estimate_temperature(checkerboard, n_jackknife_blocks=2),
+         OK(lambda r: r[0] == np.inf)),
+        ("analysis.mcrg_exponents-one-level",
+         lambda: analysis.mcrg_exponents([X], [None], 2), VE("levels")),
+        ("analysis.mcrg_exponents-no-levels", lambda: analysis.mcrg_exponents([], [], 2),
+         VE("levels")),
+        ("analysis.mcrg_exponents-array-not-list", lambda: analysis.mcrg_exponents(X, None, 2),
+         TE("levels")),
+        ("analysis.mcrg_exponents-shapes-short",
+         lambda: analysis.mcrg_exponents(levels(), [None], 2, **mcrg), VE("lattice_shapes")),
+        ("analysis.mcrg_exponents-block_size-0",
+         lambda: analysis.mcrg_exponents(levels(), [None, None], 0, **mcrg), VE("block_size")),
+        ("analysis.mcrg_exponents-block_size-float",
+         lambda: analysis.mcrg_exponents(levels(), [None, None], 2.5, **mcrg), VE("block_size")),
+        ("analysis.mcrg_exponents-block_size-bool",
+         lambda: analysis.mcrg_exponents(levels(), [None, None], True, **mcrg),
+         VE("block_size")),
+        ("analysis.mcrg_exponents-block_size-wrong",
+         lambda: analysis.mcrg_exponents(levels(), [None, None], 3, **mcrg), VE("block_size")),
+        ("analysis.mcrg_exponents-rows-differ",
+         lambda: analysis.mcrg_exponents([X, coarse()[:5]], [None, None], 2, **mcrg),
+         VE("rows")),
+        ("analysis.mcrg_exponents-same-lattice",
+         lambda: analysis.mcrg_exponents([X, X], [None, None], 2, **mcrg), VE("block_size")),
+        ("analysis.rbm_flow-n_steps-negative", lambda: analysis.rbm_flow(rbm(), X, -1),
+         VE("n_steps")),
+        ("analysis.rbm_flow-n_steps-float", lambda: analysis.rbm_flow(rbm(), X, 2.5),
+         VE("n_steps")),
+        ("analysis.rbm_flow-n_steps-huge", lambda: analysis.rbm_flow(rbm(), X, HUGE),
+         VE("n_steps")),
+        ("analysis.rbm_flow-unfitted", lambda: analysis.rbm_flow(skrg.BernoulliRBM(), X, 1),
+         Raises(NotFittedError)),
+        ("analysis.rbm_flow-not-an-rbm", lambda: analysis.rbm_flow(_rg(), X, 1), VE("rbm")),
+        ("analysis.rbm_flow-method", lambda: analysis.rbm_flow(rbm(), X, 1, method="bogus"),
+         VE("method")),
+        ("analysis.matching_critical_temperature-level-0",
+         lambda: analysis.matching_critical_temperature(X, y, coarse(), y, level=0,
+                                                        n_jackknife_blocks=2), VE("level")),
+        ("analysis.matching_critical_temperature-level-too-deep",
+         lambda: analysis.matching_critical_temperature(X, y, coarse(), y, level=5,
+                                                        n_jackknife_blocks=2), VE("block_size")),
+        ("analysis.matching_critical_temperature-y-short",
+         lambda: analysis.matching_critical_temperature(X, y, coarse(), y[:3], level=1,
+                                                        n_jackknife_blocks=2), VE("y_small")),
+        ("analysis.matching_critical_temperature-y-negative",
+         lambda: analysis.matching_critical_temperature(X, -y, coarse(), y, level=1,
+                                                        n_jackknife_blocks=2), VE("y_large")),
+        ("analysis.matching_critical_temperature-lattice_shapes-None",
+         lambda: analysis.matching_critical_temperature(X, y, coarse(), y, level=1,
+                                                        lattice_shapes=None), VE("lattice_shapes")),
+        ("analysis.matching_critical_temperature-lattice_shapes-mismatch",
+         lambda: analysis.matching_critical_temperature(
+             X, y, coarse(), y, level=1, lattice_shapes=((3, 3), None)), VE("lattice_shapes")),
+        ("analysis.matching_critical_temperature-coarse_grainer-string",
+         lambda: analysis.matching_critical_temperature(
+             X, y, coarse(), y, level=1, n_jackknife_blocks=2, coarse_grainer="majority"),
+         TE("majority")),
+        ("analysis.matching_critical_temperature-one-temperature",
+         lambda: analysis.matching_critical_temperature(
+             X, np.full(16, 2.0), coarse(), np.full(16, 2.0), level=1, n_jackknife_blocks=2),
+         VE("two temperatures")),
+    ]
+
+
+def _plotting_cases():
+    from skrg.plotting import (ConfigurationsDisplay, CorrelatorMapDisplay, CouplingFlowDisplay,
+                               ExponentConvergenceDisplay, ReceptiveFieldsDisplay)
+
+    X = data()[0]
+    rf = lambda **kw: ReceptiveFieldsDisplay.from_estimator(_rg(), **kw)  # noqa: E731
+    fields = lambda shape, **kw: ReceptiveFieldsDisplay(  # noqa: E731
+        np.ones((2, 16)), shape, **kw).plot()
+    mcrg = lambda: analysis.mcrg_exponents([X, coarse()], [None, None], 2,  # noqa: E731
+                                           operators=["nn"], n_jackknife_blocks=2)
+    cases = [
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-None",
+         lambda: ReceptiveFieldsDisplay.from_estimator(None), TE()),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-units-out-of-range",
+         lambda: rf(units=[99]), VE("units")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-units-negative",
+         lambda: rf(units=[-1]), VE("units")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-units-float",
+         lambda: rf(units=[1.5]), VE("units")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-units-empty",
+         lambda: rf(units=[]), VE("units")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-level",
+         lambda: ReceptiveFieldsDisplay.from_estimator(fitted("BernoulliRBMStack"), level=5),
+         VE("level")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-no-lattice",
+         lambda: ReceptiveFieldsDisplay.from_estimator(fitted("CouplingFlowAnalyzer")),
+         VE("lattice")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-ax-string", lambda: rf(ax="x"),
+         TE("ax")),
+        ("plotting.ReceptiveFieldsDisplay.from_estimator-unknown-keyword",
+         lambda: rf(bogus=1), TE("bogus")),
+        ("plotting.ReceptiveFieldsDisplay-shape-mismatch", lambda: fields((3, 3)),
+         VE("shape")),
+        ("plotting.ReceptiveFieldsDisplay-shape-3d", lambda: fields((4, 4, 4)), VE("3D")),
+        ("plotting.ReceptiveFieldsDisplay-shape-string", lambda: fields("4x4"),
+         TE("lattice_shape")),
+        ("plotting.ReceptiveFieldsDisplay-shape-zero", lambda: fields((0, 16)),
+         VE("lattice_shape")),
+        ("plotting.ReceptiveFieldsDisplay-units-wrong-length", lambda: fields((4, 4), units=[0]),
+         VE("units")),
+        ("plotting.ReceptiveFieldsDisplay-no-rows",
+         lambda: ReceptiveFieldsDisplay(np.ones((0, 16)), (4, 4)).plot(), VE("no unit")),
+        ("plotting.ReceptiveFieldsDisplay-strings",
+         lambda: ReceptiveFieldsDisplay([["a"] * 16], (4, 4)).plot(), BAD()),
+        ("plotting.ReceptiveFieldsDisplay-blocks-not-dividing",
+         lambda: fields((4, 4), coarse_lattice_shape=(3, 3)).plot(show_blocks=True),
+         VE("coarse")),
+        ("plotting.ReceptiveFieldsDisplay.plot-n_cols-0",
+         lambda: ReceptiveFieldsDisplay(np.ones((2, 16)), (4, 4)).plot(n_cols=0), VE("n_cols")),
+        ("plotting.ReceptiveFieldsDisplay.plot-cmap",
+         lambda: ReceptiveFieldsDisplay(np.ones((2, 16)), (4, 4)).plot(cmap="nocmap"),
+         VE("cmap")),
+        ("plotting.CorrelatorMapDisplay.from_estimator-units",
+         lambda: CorrelatorMapDisplay.from_estimator(_rg(), X, units=[7]), VE("units")),
+        ("plotting.ConfigurationsDisplay.from_estimator-samples-out-of-range",
+         lambda: ConfigurationsDisplay.from_estimator(_rg(), X, samples=99), VE("samples")),
+        ("plotting.ConfigurationsDisplay.from_estimator-samples-empty",
+         lambda: ConfigurationsDisplay.from_estimator(_rg(), X, samples=[]), VE("samples")),
+        ("plotting.ConfigurationsDisplay.from_estimator-samples-float",
+         lambda: ConfigurationsDisplay.from_estimator(_rg(), X, samples=1.5), VE("samples")),
+        ("plotting.ConfigurationsDisplay.from_estimator-levels",
+         lambda: ConfigurationsDisplay.from_estimator(_rg(), X, levels=5), VE("levels")),
+        ("plotting.ConfigurationsDisplay.from_levels-empty",
+         lambda: ConfigurationsDisplay.from_levels([], []), VE("levels")),
+        ("plotting.ConfigurationsDisplay.from_levels-shapes-None",
+         lambda: ConfigurationsDisplay.from_levels([X], None), TE("lattice_shapes")),
+        ("plotting.ConfigurationsDisplay.from_levels-shape-mismatch",
+         lambda: ConfigurationsDisplay.from_levels([X], [(3, 3)]), VE("9 sites")),
+        ("plotting.ConfigurationsDisplay.from_levels-rows-differ",
+         lambda: ConfigurationsDisplay.from_levels([X, X[:3, :4]], [(4, 4), (2, 2)]),
+         VE("same rows")),
+        ("plotting.ConfigurationsDisplay.from_levels-array",
+         lambda: ConfigurationsDisplay.from_levels(X, (4, 4)), TE("levels")),
+        ("plotting.ConfigurationsDisplay-samples-wrong-length",
+         lambda: ConfigurationsDisplay([X], [(4, 4)], samples=[99]).plot(), VE("samples")),
+        ("plotting.CouplingFlowDisplay.from_estimator-unfitted",
+         lambda: CouplingFlowDisplay.from_estimator(skrg.CouplingFlowAnalyzer()),
+         Raises(NotFittedError)),
+        ("plotting.CouplingFlowDisplay.from_estimator-not-an-analyzer",
+         lambda: CouplingFlowDisplay.from_estimator(_rg()), TE("CouplingFlowAnalyzer")),
+        ("plotting.CouplingFlowDisplay.from_estimator-kind",
+         lambda: CouplingFlowDisplay.from_estimator(fitted("CouplingFlowAnalyzer"), kind="x"),
+         VE("kind")),
+        ("plotting.CouplingFlowDisplay-shapes",
+         lambda: CouplingFlowDisplay([2.0], [[1.0]], [[0.1]], ["nn"], [[1.0]], [[0.1]]).plot(),
+         VE("shape")),
+        ("plotting.CouplingFlowDisplay-empty",
+         lambda: CouplingFlowDisplay([], [], [], [], [], []).plot(), VE("shape")),
+        ("plotting.ExponentConvergenceDisplay.from_mcrg-empty",
+         lambda: ExponentConvergenceDisplay.from_mcrg({}), VE("mcrg_exponents")),
+        ("plotting.ExponentConvergenceDisplay.from_mcrg-None",
+         lambda: ExponentConvergenceDisplay.from_mcrg(None), VE("mcrg_exponents")),
+        ("plotting.ExponentConvergenceDisplay.from_mcrg-thermal",
+         lambda: ExponentConvergenceDisplay.from_mcrg(mcrg(), thermal="x"), VE("thermal")),
+        ("plotting.ExponentConvergenceDisplay.from_mcrg-exact",
+         lambda: ExponentConvergenceDisplay.from_mcrg(mcrg(), exact="x"), VE("exact")),
+        ("plotting.ExponentConvergenceDisplay.from_estimator-not-an-analyzer",
+         lambda: ExponentConvergenceDisplay.from_estimator(_rg()), TE("CouplingFlowAnalyzer")),
+        ("plotting.ExponentConvergenceDisplay-estimates-list",
+         lambda: ExponentConvergenceDisplay([[1.0]], [[0.1]], ["nn"], [[0, 1]]).plot(),
+         TE("estimates")),
+        ("plotting.ExponentConvergenceDisplay-estimates-empty",
+         lambda: ExponentConvergenceDisplay({}, {}, [], []).plot(), VE("estimates")),
+    ]
+    return cases
+
+
+PARAM_CASES += _metrics_cases() + _analysis_cases() + _plotting_cases()
+
+
+@pytest.mark.parametrize("call, expect", [pytest.param(c, e, id=i) for i, c, e in PARAM_CASES])
+def test_hostile_parameter(request, call, expect):
+    if "memory" in request.node.callspec.id or "huge" in request.node.callspec.id:
+        # Should the size check go missing, fail with MemoryError, not fill the machine.
+        if not h.CAN_LIMIT_MEMORY:
+            pytest.skip("address-space limits are Linux only")
+        with h.address_space_limit():
+            run_case(call, expect)
+    else:
+        run_case(call, expect)
