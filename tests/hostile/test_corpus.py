@@ -20,6 +20,7 @@ from hostile_harness import (Either, Raises, Works, cached_fit, data, fitted, ro
                              unfitted)
 
 import skrg
+import skrg.io
 import skrg.plotting
 from skrg import analysis, metrics
 from skrg.ising import observables
@@ -1187,3 +1188,290 @@ def test_hostile_parameter(request, call, expect):
             run_case(call, expect)
     else:
         run_case(call, expect)
+
+
+# ------------------------------------------------------------------ files on disk
+
+
+def _zip_with(path, out, change):
+    """Copy the zip archive ``path`` to ``out``, passing each member through ``change``."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            content = change(name, source.read(name))
+            if content is not None:
+                target.writestr(name, content)
+    return out
+
+
+def _npy(array):
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _replace_member(member, array):
+    return lambda name, content: _npy(array) if name == member else content
+
+
+DATASET_FILES = {
+    # kind: (make(tmp_path, valid_file) -> path, expected outcome)
+    "missing": (lambda d, ok: d / "missing.npz", Raises(FileNotFoundError, "missing.npz")),
+    "directory": (lambda d, ok: d, VE("not a readable skrg dataset")),
+    "empty": (lambda d, ok: _write(d / "empty.npz", b""), VE("not a readable")),
+    "truncated-half": (lambda d, ok: _write(d / "t.npz", ok.read_bytes()[: ok.stat().st_size // 2]),
+                       VE("truncated")),
+    "truncated-last-byte": (lambda d, ok: _write(d / "t.npz", ok.read_bytes()[:-1]),
+                            VE("truncated")),
+    "random-bytes": (lambda d, ok: _write(d / "r.npz", np.random.default_rng(0).bytes(4096)),
+                     VE("not a readable")),
+    "text": (lambda d, ok: _write(d / "t.npz", b"X,y\n1,2.0\n" * 50), VE("not a readable")),
+    "zeroed-bytes": (lambda d, ok: _write(d / "z.npz", ok.read_bytes()[:200] + bytes(100)
+                                          + ok.read_bytes()[300:]), VE("not a readable")),
+    "lone-npy-array": (lambda d, ok: _write(d / "a.npz", _npy(data()[0])), VE("single array")),
+    "spins-flipped": (lambda d, ok: _zip_with(ok, d / "f.npz",
+                                              _replace_member("X.npy", -data()[0])),
+                      VE("checksum")),
+    "temperatures-altered": (lambda d, ok: _zip_with(ok, d / "y.npz",
+                                                     _replace_member("y.npy", data()[1] + 1)),
+                             VE("checksum")),
+    "checksum-altered": (lambda d, ok: _zip_with(ok, d / "c.npz",
+                                                 _replace_member("checksum.npy",
+                                                                 np.array("0" * 64))),
+                         VE("checksum")),
+    "wrong-format-version": (lambda d, ok: _zip_with(
+        ok, d / "v.npz", _replace_member("format.npy", np.array("skrg.dataset/99"))),
+        VE("format")),
+    "format-missing": (lambda d, ok: _zip_with(
+        ok, d / "m.npz", lambda name, content: None if name == "format.npy" else content),
+        VE("lacks format")),
+    "object-array-inside": (lambda d, ok: _zip_with(
+        ok, d / "o.npz", _replace_member("X.npy", np.array([object()], dtype=object))),
+        VE("pickle")),
+    "spins-as-floats": (lambda d, ok: _zip_with(
+        ok, d / "f.npz", _replace_member("X.npy", data()[0].astype(float))), VE("int8")),
+    "metadata-not-json": (lambda d, ok: _zip_with(
+        ok, d / "j.npz", _replace_member("metadata.npy", np.frombuffer(b"\xff{", np.uint8))),
+        VE("checksum")),
+}
+
+
+def _write(path, content):
+    path.write_bytes(content)
+    return path
+
+
+@pytest.fixture
+def valid_dataset(tmp_path):
+    path = tmp_path / "valid.npz"
+    skrg.io.save_dataset(path, *data(), seed=0)
+    return path
+
+
+@pytest.mark.parametrize("make, expect", [pytest.param(*v, id=k) for k, v in
+                                          DATASET_FILES.items()])
+def test_hostile_dataset_file(tmp_path, valid_dataset, make, expect):
+    path = make(tmp_path, valid_dataset)
+    run_case(lambda: skrg.io.load_dataset(path), expect)
+
+
+def _save(path_of, X=None, y=None, **metadata):
+    X, y = (data()[0] if X is None else X), (data()[1] if y is None else y)
+    return lambda d: skrg.io.save_dataset(path_of(d), X, y, **metadata)
+
+
+SAVE_CASES = {
+    "directory-missing": (_save(lambda d: d / "nope" / "a.npz"), Raises(FileNotFoundError)),
+    "path-is-directory": (_save(lambda d: d), Raises(IsADirectoryError)),
+    "path-None": (_save(lambda d: None), TE("PathLike")),
+    "X-soft": (_save(lambda d: d / "a.npz", X=data()[0] * 0.5), NOT_HARD),
+    "X-nan": (_save(lambda d: d / "a.npz", X=data()[0] * np.nan), NON_FINITE),
+    "y-nan": (_save(lambda d: d / "a.npz", y=data()[1] * np.nan), VE("y must")),
+    "y-negative": (_save(lambda d: d / "a.npz", y=-data()[1]), VE("y must")),
+    "y-short": (_save(lambda d: d / "a.npz", y=data()[1][:3]), VE("y has 3")),
+    "y-strings": (_save(lambda d: d / "a.npz", y=["a"] * 16), BAD()),
+    "metadata-object": (_save(lambda d: d / "a.npz", thing=object()), TE("thing")),
+    "metadata-nan": (_save(lambda d: d / "a.npz", thing=float("nan")), VE("thing")),
+    "lattice_shape-mismatch": (_save(lambda d: d / "a.npz", lattice_shape=(3, 3)),
+                               VE("lattice_shape")),
+    "lattice_shape-string": (_save(lambda d: d / "a.npz", lattice_shape="4x4"),
+                             TE("lattice_shape")),
+    "temperatures-disagree": (_save(lambda d: d / "a.npz", temperatures=[1.0]),
+                              VE("temperatures")),
+    "not-square": (_save(lambda d: d / "a.npz", X=data()[0][:, :15]), VE("lattice_shape")),
+}
+
+
+@pytest.mark.parametrize("save, expect", [pytest.param(*v, id=k) for k, v in SAVE_CASES.items()])
+def test_hostile_save_dataset(tmp_path, save, expect):
+    before = sorted(tmp_path.rglob("*"))
+    run_case(lambda: save(tmp_path), expect)
+    assert sorted(tmp_path.rglob("*")) == before  # no partial or temporary file left behind
+
+
+needs_load_model = pytest.mark.skipif(
+    not hasattr(skrg.io, "load_model"), reason="skrg.io.load_model is not merged yet")
+
+
+def _schema_changed(change):
+    import json
+
+    def member(name, content):
+        return json.dumps(change(json.loads(content))).encode() if name == "schema.json" \
+            else content
+    return member
+
+
+def _foreign_type(schema):
+    schema["__module__"], schema["__class__"] = "os", "system"  # a function no one trusts
+    return schema
+
+
+MODEL_FILES = {
+    "missing": (lambda d, ok: d / "missing.skops", Raises(FileNotFoundError)),
+    "directory": (lambda d, ok: d, Raises((ValueError, IsADirectoryError))),
+    "empty": (lambda d, ok: _write(d / "e.skops", b""), VE()),
+    "random-bytes": (lambda d, ok: _write(d / "r.skops", np.random.default_rng(0).bytes(4096)),
+                     VE()),
+    "truncated": (lambda d, ok: _write(d / "t.skops", ok.read_bytes()[: ok.stat().st_size // 2]),
+                  VE()),
+    "dataset-not-model": (lambda d, ok: skrg.io.save_dataset(d / "x.npz", *data()) and d / "x.npz",
+                          VE()),
+    "schema-not-json": (lambda d, ok: _zip_with(ok, d / "s.skops", lambda name, content:
+                                                b"{not json" if name == "schema.json"
+                                                else content), VE()),
+    "schema-empty-object": (lambda d, ok: _zip_with(ok, d / "s.skops",
+                                                    _schema_changed(lambda s: {})), VE()),
+    "schema-foreign-type": (lambda d, ok: _zip_with(ok, d / "f.skops",
+                                                    _schema_changed(_foreign_type)),
+                            Raises(getattr(skrg.io, "UntrustedModelError", ValueError),
+                                   "os.system")),
+}
+
+
+@needs_load_model
+@pytest.mark.parametrize("make, expect", [pytest.param(*v, id=k) for k, v in MODEL_FILES.items()])
+def test_hostile_model_file(tmp_path, make, expect):
+    valid = tmp_path / "valid.skops"
+    skrg.io.save_model(fitted("BlockSpinRG"), valid)
+    path = make(tmp_path, valid)
+    run_case(lambda: skrg.io.load_model(path), expect)
+
+
+# ------------------------------------------------------------------------ the CLI
+
+CONFIGS = {
+    "not-toml": b"not = [toml",
+    "binary": b"\xff\xfe\x00garbage",
+    "wrong-type": b'size = "big"\n',
+    "unknown-key": b"bogus_key = 1\n",
+    "study-not-a-table": b"study = 3\n",
+    "temperature-string": b'temperatures = ["hot"]\n',
+    "temperature-bool": b"temperatures = [true]\n",
+    "size-inf": b"size = inf\n",
+    "size-huge-int": b"size = 99999999999999999999\n",
+    "bad-estimator-param": b"[block_spin]\nblock_size = 0\n",
+    "bad-estimator-param-2": b"[autoencoder]\nmax_iter = -1\n",
+    "unknown-estimator-param": b"[rbm_stack]\nbogus = 1\n",
+    "estimator-table-not-table": b"block_spin = 3\n",
+}
+# Small enough that a case whose input is accepted by mistake still ends in seconds.
+TINY_STUDY = ["-L", "8", "--levels", "1", "--min-coarse-size", "4", "-n", "20", "-T", "2,2.5",
+              "--no-cache", "-j", "1"]
+NO_SIZE = TINY_STUDY[2:]  # where the config's size is the hostile value (the CLI would win)
+CLI_CASES = {
+    "no-command": [],
+    "unknown-command": ["nonsense"],
+    "unknown-option": ["sample", "--bogus"],
+    "sample-size-0": ["sample", "-L", "0"],
+    "sample-size-negative": ["sample", "-L", "-4"],
+    "sample-size-text": ["sample", "-L", "abc"],
+    "sample-size-huge": ["sample", "-L", "1000000", "-T", "2", "-n", "10"],
+    "sample-samples-0": ["sample", "-L", "4", "-T", "2", "-n", "0"],
+    "sample-samples-huge": ["sample", "-L", "4", "-T", "2", "-n", str(HUGE)],
+    "sample-temperature-negative": ["sample", "-L", "4", "-T", "-1"],
+    "sample-temperature-nan": ["sample", "-L", "4", "-T", "nan"],
+    "sample-temperature-inf": ["sample", "-L", "4", "-T", "inf"],
+    "sample-temperature-text": ["sample", "-L", "4", "-T", "abc"],
+    "sample-temperature-empty": ["sample", "-L", "4", "-T", ""],
+    "sample-temperature-range-0": ["sample", "-L", "4", "-T", "1:2:0"],
+    "sample-temperature-range-negative": ["sample", "-L", "4", "-T", "1:2:-3"],
+    "sample-temperature-range-short": ["sample", "-L", "4", "-T", "1:2"],
+    "sample-temperature-range-from-0": ["sample", "-L", "4", "-T", "0:2:3"],
+    "sample-temperature-repeated": ["sample", "-L", "4", "-T", "2,2"],
+    "sample-dimension-5": ["sample", "-d", "5", "-L", "4", "-T", "2"],
+    "sample-dimension-0": ["sample", "-d", "0", "-L", "4", "-T", "2"],
+    "sample-metropolis-odd": ["sample", "-L", "5", "-T", "2", "--algorithm", "metropolis",
+                              "-n", "5"],
+    "sample-algorithm-unknown": ["sample", "-L", "4", "-T", "2", "--algorithm", "bogus"],
+    "sample-seed-negative": ["sample", "-L", "4", "-T", "2", "--seed", "-1", "-n", "5"],
+    "sample-seed-huge": ["sample", "-L", "4", "-T", "2", "--seed", str(2**70), "-n", "5"],
+    "sample-jobs-0": ["sample", "-L", "4", "-T", "2", "-j", "0", "-n", "5"],
+    "sample-output-under-a-file": ["sample", "-L", "4", "-T", "2", "-n", "5", "-o",
+                                   "{tmp}/file/a.npz"],
+    "sample-output-a-directory": ["sample", "-L", "4", "-T", "2", "-n", "5", "-o", "{tmp}"],
+    "sample-output-empty": ["sample", "-L", "4", "-T", "2", "-n", "5", "-o", ""],
+    "exponents-block-size-0": ["exponents", "--block-size", "0", "-L", "8", "-n", "20"],
+    "exponents-block-size-not-dividing": ["exponents", "--block-size", "3", "-L", "16",
+                                          "-n", "20"],
+    "exponents-lattice-too-small": ["exponents", "-L", "4", "-n", "20"],
+    "exponents-levels-0": ["exponents", "-L", "8", "-n", "20", "--levels", "0"],
+    "exponents-levels-too-many": ["exponents", "-L", "8", "-n", "20", "--levels", "9"],
+    "exponents-operator-unknown": ["exponents", "-L", "8", "-n", "20", "--operators", "bogus",
+                                   "--min-coarse-size", "2"],
+    "exponents-operators-empty": ["exponents", "-L", "8", "-n", "20", "--operators", "",
+                                  "--min-coarse-size", "2"],
+    "exponents-samples-1": ["exponents", "-L", "8", "-n", "1", "--min-coarse-size", "2"],
+    "exponents-two-temperatures": ["exponents", "-L", "8", "-n", "20", "-T", "2,3",
+                                   "--min-coarse-size", "2"],
+    "exponents-chain-without-temperature": ["exponents", "-d", "1", "-L", "8", "-n", "20"],
+    "exponents-dimension-9": ["exponents", "-d", "9", "-L", "8", "-n", "20"],
+    "exponents-cache-under-a-file": ["exponents", "-L", "8", "-n", "20", "--cache-dir",
+                                     "{tmp}/file/cache", "--min-coarse-size", "2"],
+    "study-config-missing": ["study", "--config", "{tmp}/missing.toml"],
+    "study-config-directory": ["study", "--config", "{tmp}"],
+    **{f"study-config-{name}": ["study", "--config", f"{{tmp}}/{name}.toml",
+                                *(NO_SIZE if name.startswith("size") else TINY_STUDY),
+                                "-o", "{tmp}/out"] for name in CONFIGS},
+    "study-coarse-grainer-unknown": ["study", "-c", "bogus", *TINY_STUDY],
+    "study-coarse-grainer-empty": ["study", "-c", "", *TINY_STUDY],
+    "study-size-not-divisible": ["study", "-L", "7", "--no-cache"],
+    "study-samples-too-few": ["study", *TINY_STUDY, "-n", "1"],
+    "study-dimension-4": ["study", "-d", "4", "--no-cache"],
+    "study-output-under-a-file": ["study", *TINY_STUDY, "-o", "{tmp}/file/out"],
+    "study-output-is-a-file": ["study", *TINY_STUDY, "-o", "{tmp}/file"],
+    "info-unknown-option": ["info", "--bogus"],
+}
+# An internal exception escaping validation: its name in the message means a missing check.
+INTERNAL_ERRORS = ("IndexError", "KeyError", "AttributeError", "ZeroDivisionError",
+                   "UnboundLocalError", "NameError", "TypingError", "RecursionError",
+                   "AssertionError", "UnicodeDecodeError")
+
+
+@pytest.mark.parametrize("argv", [pytest.param(v, id=k) for k, v in CLI_CASES.items()])
+def test_hostile_cli(tmp_path, monkeypatch, capsys, argv):
+    from skrg.cli import main
+
+    monkeypatch.setenv("SKRG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)  # the default outputs land here
+    monkeypatch.delenv("SKRG_DEBUG", raising=False)
+    (tmp_path / "file").write_text("a file, not a directory")
+    for name, content in CONFIGS.items():
+        (tmp_path / f"{name}.toml").write_bytes(content)
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    with h.address_space_limit() if h.CAN_LIMIT_MEMORY else _nothing():
+        status = main(argv)
+    out, err = capsys.readouterr()
+    assert status not in (0, None), (status, out, err)
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1, err  # one line that says what is wrong
+    assert "Traceback" not in err and not any(name in err for name in INTERNAL_ERRORS), err
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
