@@ -1,33 +1,49 @@
-"""Datasets on disk: ``.npz`` files with their metadata and a checksum, written atomically.
+"""Datasets and fitted models on disk, written atomically and read without pickle.
 
-A dataset is the pair ``(X, y)`` of :func:`skrg.make_ising`: ``X`` the int8
+**Datasets.** A dataset is the pair ``(X, y)`` of :func:`skrg.make_ising`: ``X`` the int8
 spins, one configuration per row, and ``y`` the temperature of every row. It
 is stored with what is needed to trust and reuse it: the lattice shape, the
 temperatures, the sampling algorithm, the seed, the skrg version that wrote
 it (and any other JSON-serialisable values), and a SHA-256 checksum over the
-arrays and the metadata. Files are written to a temporary name in the target
-directory and renamed into place, so a crash or Ctrl-C never leaves half a
-file under the final name; :func:`load_dataset` verifies the checksum, the
+arrays and the metadata. :func:`load_dataset` verifies the checksum, the
 dtypes and the metadata, and refuses a truncated or altered file with a
-``ValueError`` that says what is wrong.
+``ValueError`` that says what is wrong. Files are read with
+``numpy.load(allow_pickle=False)``: loading a dataset never executes code from
+the file.
 
-Files are read with ``numpy.load(allow_pickle=False)``: loading a dataset
-never executes code from the file.
+**Models.** :func:`save_model` writes a fitted estimator (or a Pipeline of skrg
+and scikit-learn estimators) in the `skops <https://skops.readthedocs.io>`_
+format, and :func:`load_model` reads it back: the file lists the type of every
+object it holds, and only types known to be safe are loaded (skops' defaults,
+which cover numpy, scipy and scikit-learn, plus skrg's own classes). A file
+holding any other type is refused with :class:`UntrustedModelError` before
+anything from it is imported or run. skops is optional: ``pip install "skrg[io]"``.
+
+Both write to a temporary name in the target directory and rename it into
+place, so a crash or Ctrl-C never leaves half a file under the final name.
+
+pickle (or joblib) also stores any estimator and loads it faster, but
+unpickling runs whatever code the file names: use it only for files you wrote
+yourself or otherwise fully trust.
 """
-
 import contextlib
 import hashlib
 import json
+import importlib
+import inspect
 import math
 import numbers
 import os
+import pathlib
+import struct
 import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
-__all__ = ["load_dataset", "save_dataset"]
+__all__ = ["UntrustedModelError", "load_dataset", "load_model", "save_dataset",
+           "save_model"]
 
 _FORMAT = "skrg.dataset/1"
 _KEYS = {"format", "X", "y", "metadata", "checksum"}
@@ -326,3 +342,274 @@ def load_dataset(path):
     metadata["temperatures"] = temperatures
     metadata["checksum"] = stored
     return X, y, metadata
+
+
+# ------------------------------------------------------------------------ models
+
+# What a malformed model file raises while skops parses or builds it: zip errors
+# (NotImplementedError for a compression method altered to an unknown one), JSON
+# errors, a schema missing keys or naming unknown loaders, arrays cut short.
+_MODEL_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, struct.error,
+                      NotImplementedError, OverflowError, RecursionError, KeyError,
+                      IndexError, AttributeError, TypeError, ValueError)
+
+
+class UntrustedModelError(ValueError):
+    """A model file holds types that :func:`load_model` does not trust.
+
+    Raised before anything from the file is imported, built or called. The
+    message lists the types and how to accept them; ``types`` holds them.
+
+    Parameters
+    ----------
+    message : str
+        What was refused and how to accept it.
+    types : sequence of str, default=()
+        The refused types, fully qualified (``"module.name"``).
+
+    Attributes
+    ----------
+    types : tuple of str
+        The refused types, sorted.
+
+    See Also
+    --------
+    load_model : Load a model saved with :func:`save_model`.
+
+    Examples
+    --------
+    skrg's classes are trusted, its functions are not (a trusted object could
+    call them, and some write files):
+
+    >>> import os, tempfile
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skrg.ising.observables import magnetization
+    >>> from skrg.io import UntrustedModelError, load_model, save_model
+    >>> path = save_model(FunctionTransformer(magnetization),
+    ...                   os.path.join(tempfile.mkdtemp(), "m.skops"))
+    >>> try:
+    ...     load_model(path)
+    ... except UntrustedModelError as error:
+    ...     print(error.types)
+    ('skrg.ising.observables.magnetization',)
+    >>> load_model(path, trusted=["skrg.ising.observables.magnetization"])
+    FunctionTransformer(func=<function magnetization at ...>)
+    """
+
+    def __init__(self, message, types=()):
+        super().__init__(message)
+        self.types = tuple(sorted(types))
+
+
+def _skops_io():
+    """``skops.io``, or an ImportError that says how to install it."""
+    try:
+        import skops.io
+    except ImportError as error:
+        raise ImportError(
+            "skrg.io.save_model and load_model need skops (safe persistence without "
+            'pickle): pip install "skrg[io]"'
+        ) from error
+    return skops.io
+
+
+def _always_trusted():
+    """Types trusted on top of skops' defaults and skrg's classes."""
+    from sklearn.utils import Bunch
+
+    # A dict with attribute access (CouplingFlowAnalyzer.exponents_by_level_), which
+    # skops builds as an empty Bunch filled item by item: no code of the file runs.
+    return {f"{Bunch.__module__}.{Bunch.__qualname__}"}
+
+
+def _is_skrg_class(name):
+    """Whether ``name`` (``"module.Class"``) is a class defined in skrg.
+
+    Only modules inside the skrg package are imported, and a name merely spelled
+    like skrg's (``skrg_evil.X``, ``skrg.os.system``, ``skrg.io.os``) is not one:
+    the attribute must be a class whose own ``__module__`` is skrg or a submodule.
+    """
+    module_name, _, attr = name.rpartition(".")
+    parts = module_name.split(".")
+    if (parts[0] != "skrg" or "__main__" in parts
+            or not all(part.isidentifier() for part in [*parts, attr])):
+        return False
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    obj = getattr(module, attr, None)
+    owner = getattr(obj, "__module__", None) or ""
+    return (inspect.isclass(obj) and obj.__name__ == attr
+            and (owner == "skrg" or owner.startswith("skrg.")))
+
+
+def _check_trusted(trusted):
+    """The user's extra trusted types as a set of str."""
+    if trusted is None:
+        return set()
+    if isinstance(trusted, (str, bytes)) or not isinstance(trusted, (list, tuple, set)):
+        raise TypeError(f"trusted must be a list of type names (str), such as those an "
+                        f"UntrustedModelError lists, got {trusted!r}.")
+    bad = [t for t in trusted if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"trusted must hold type names (str) like 'module.Class', got {bad!r}.")
+    return set(trusted)
+
+
+def save_model(model, path):
+    """Save a fitted estimator (or Pipeline) in the skops format, atomically.
+
+    The file is a zip archive of a JSON schema and the numpy arrays; it holds
+    no pickle. It is written to a temporary file in the same directory and
+    renamed onto ``path``, so ``path`` is either the old file or the complete
+    new one. Read it back with :func:`load_model`.
+
+    Parameters
+    ----------
+    model : estimator
+        Any skrg or scikit-learn estimator, fitted or not, or a composite of
+        them (Pipeline, GridSearchCV, ...).
+    path : str or path-like
+        Destination, conventionally ending in ``.skops`` (used as given). Its
+        directory must exist.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ImportError
+        If skops is not installed (``pip install "skrg[io]"``).
+    TypeError
+        If ``model`` holds an object skops cannot store.
+
+    See Also
+    --------
+    load_model : Load the model back, trusting only known types.
+    save_dataset : Save the spins and temperatures a model was fitted on.
+
+    Notes
+    -----
+    ``pickle.dump`` (or ``joblib.dump``) stores any estimator too, and is
+    faster, but loading a pickle runs whatever code the file names: keep it
+    for files you wrote yourself and never load one from an untrusted source.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skrg import BlockSpinRG, make_ising
+    >>> from skrg.io import load_model, save_model
+    >>> X, _ = make_ising(20, (8, 8), 2.5, random_state=0)
+    >>> rg = BlockSpinRG(random_state=0).fit(X)
+    >>> path = save_model(rg, os.path.join(tempfile.mkdtemp(), "rg.skops"))
+    >>> path.name
+    'rg.skops'
+    >>> bool((load_model(path).transform(X) == rg.transform(X)).all())
+    True
+    """
+    sio = _skops_io()
+    path = pathlib.Path(path)
+    with _atomic_write(path) as f:
+        sio.dump(model, f, compression=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def load_model(path, *, trusted=None):
+    """Load a model saved with :func:`save_model`, trusting only known types.
+
+    Every type the file names is checked before anything is imported or built.
+    Trusted are skops' defaults (builtins, numpy, scipy and scikit-learn's
+    estimators), :class:`sklearn.utils.Bunch`, every class defined in skrg,
+    and the types in ``trusted``. A file naming any other type, an skrg
+    function or a class from another package, is refused with
+    :class:`UntrustedModelError`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.skops`` file written by :func:`save_model` (or ``skops.io.dump``).
+    trusted : list of str, default=None
+        More types to trust, fully qualified (``"package.module.Class"``), as
+        an :class:`UntrustedModelError` lists them. Add a type only if you
+        know the file is safe: loading imports its module and may call it.
+
+    Returns
+    -------
+    model : estimator
+        The object saved, with its fitted state.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    UntrustedModelError
+        If the file holds a type that is not trusted; the message lists them.
+    ValueError
+        If the file is empty, truncated, corrupted or not a skops file.
+    TypeError
+        If ``trusted`` is not a list of str.
+    ImportError
+        If skops is not installed (``pip install "skrg[io]"``).
+
+    See Also
+    --------
+    save_model : Write a model.
+    UntrustedModelError : What a refused file raises.
+
+    Notes
+    -----
+    A pickle loads faster and needs no skops, but unpickling runs arbitrary
+    code from the file: ``pickle.load`` is a fast path for files you wrote
+    yourself, never for files from elsewhere.
+
+    Examples
+    --------
+    A Pipeline of skrg and scikit-learn estimators loads as it was saved:
+
+    >>> import os, tempfile
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skrg import BlockSpinRG, make_ising
+    >>> from skrg.io import load_model, save_model
+    >>> X, y = make_ising(40, (8, 8), [2.0, 3.0], random_state=0)
+    >>> pipe = make_pipeline(BlockSpinRG(output="mean"), Ridge()).fit(X, y)
+    >>> path = save_model(pipe, os.path.join(tempfile.mkdtemp(), "pipe.skops"))
+    >>> loaded = load_model(path)
+    >>> [name for name, _ in loaded.steps]
+    ['blockspinrg', 'ridge']
+    >>> bool((loaded.predict(X) == pipe.predict(X)).all())
+    True
+    """
+    sio = _skops_io()
+    extra = _check_trusted(trusted)
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"No model at {name}.")
+    # One read: the types audited are those of the bytes loaded.
+    with open(name, "rb") as f:
+        data = f.read()
+    if not data:
+        raise ValueError(f"{name} is empty, not a model file written by skrg.io.save_model.")
+    unreadable = (f"{name} is not a readable skops model file (truncated, corrupted or not "
+                  "written by skrg.io.save_model)")
+    try:
+        found = set(sio.get_untrusted_types(data=data))
+    except _MODEL_READ_ERRORS as error:
+        raise ValueError(f"{unreadable}: {error!r}") from None
+    accepted = {t for t in found if t in extra or t in _always_trusted() or _is_skrg_class(t)}
+    refused = sorted(found - accepted)
+    if refused:
+        raise UntrustedModelError(
+            f"{name} holds types that skrg does not trust: {refused}. Loading them would "
+            "import their modules and may run their code. If you know the file is safe "
+            "(you wrote it, or trust whoever did), load it with "
+            f"skrg.io.load_model(path, trusted={refused}).",
+            refused,
+        )
+    try:
+        return sio.loads(data, trusted=sorted(accepted))
+    except _MODEL_READ_ERRORS as error:
+        raise ValueError(f"{unreadable}: {error!r}") from None
