@@ -9,7 +9,8 @@ arrays and the metadata. :func:`load_dataset` verifies the checksum, the
 dtypes and the metadata, and refuses a truncated or altered file with a
 ``ValueError`` that says what is wrong. Files are read with
 ``numpy.load(allow_pickle=False)``: loading a dataset never executes code from
-the file.
+the file. :func:`iter_dataset` reads one in chunks of rows, for ``partial_fit``
+on data larger than memory.
 
 **Models.** :func:`save_model` writes a fitted estimator (or a Pipeline of skrg
 and scikit-learn estimators) in the `skops <https://skops.readthedocs.io>`_
@@ -42,8 +43,8 @@ import zlib
 
 import numpy as np
 
-__all__ = ["UntrustedModelError", "load_dataset", "load_model", "save_dataset",
-           "save_model"]
+__all__ = ["UntrustedModelError", "iter_dataset", "load_dataset", "load_model",
+           "save_dataset", "save_model"]
 
 _FORMAT = "skrg.dataset/1"
 _KEYS = {"format", "X", "y", "metadata", "checksum"}
@@ -112,11 +113,16 @@ def _jsonable(value, key):
     )
 
 
+def _array_tag(dtype, shape):
+    """What the checksum reads before an array's bytes: its dtype and shape."""
+    return f"\0{dtype.str}{tuple(shape)}\0".encode()
+
+
 def _checksum(X, y, metadata_bytes):
     """SHA-256 over the format, each array's dtype, shape and bytes, and the metadata."""
     digest = hashlib.sha256(_FORMAT.encode())
     for array in (X, y):
-        digest.update(f"\0{array.dtype.str}{array.shape}\0".encode())
+        digest.update(_array_tag(array.dtype, array.shape))
         digest.update(np.ascontiguousarray(array).data)
     digest.update(b"\0")
     digest.update(metadata_bytes)
@@ -125,22 +131,31 @@ def _checksum(X, y, metadata_bytes):
 
 def _check_arrays(X, y, lattice_shape, temperatures, where):
     """Check spins, temperatures and their agreement with the metadata."""
-    if X.dtype != np.int8 or X.ndim != 2:
-        raise ValueError(f"{where}: X must be a 2D int8 array of spins, got {X.ndim}D "
-                         f"{X.dtype}.")
-    if y.dtype != np.float64 or y.ndim != 1 or len(y) != len(X):
+    _check_layout(X.dtype, X.shape, y, lattice_shape, temperatures, where)
+    _check_spin_values(X, where)
+
+
+def _check_layout(X_dtype, X_shape, y, lattice_shape, temperatures, where):
+    """Everything :func:`_check_arrays` checks but the values of the spins."""
+    if X_dtype != np.int8 or len(X_shape) != 2:
+        raise ValueError(f"{where}: X must be a 2D int8 array of spins, got "
+                         f"{len(X_shape)}D {X_dtype}.")
+    if y.dtype != np.float64 or y.ndim != 1 or len(y) != X_shape[0]:
         raise ValueError(f"{where}: y must be a float64 array with one temperature per row "
-                         f"of X ({len(X)}), got shape {y.shape} and dtype {y.dtype}.")
-    if X.size and not np.all((X == 1) | (X == -1)):
-        raise ValueError(f"{where}: X must hold spins -1 or +1 only.")
+                         f"of X ({X_shape[0]}), got shape {y.shape} and dtype {y.dtype}.")
     if not np.all(np.isfinite(y) & (y > 0)):
         raise ValueError(f"{where}: y must hold positive, finite temperatures.")
-    if math.prod(lattice_shape) != X.shape[1]:
+    if math.prod(lattice_shape) != X_shape[1]:
         raise ValueError(f"{where}: lattice_shape {tuple(lattice_shape)} has "
-                         f"{math.prod(lattice_shape)} sites but X has {X.shape[1]} columns.")
+                         f"{math.prod(lattice_shape)} sites but X has {X_shape[1]} columns.")
     if sorted(set(y.tolist())) != sorted(temperatures):
         raise ValueError(f"{where}: the temperatures of the metadata {list(temperatures)} "
                          f"are not those of y {sorted(set(y.tolist()))}.")
+
+
+def _check_spin_values(X, where):
+    if X.size and not np.all((X == 1) | (X == -1)):
+        raise ValueError(f"{where}: X must hold spins -1 or +1 only.")
 
 
 # ------------------------------------------------------------------------ public
@@ -294,18 +309,32 @@ def load_dataset(path):
     ...
     ValueError: ...tiny.npz is not a readable skrg dataset (truncated or not an .npz file)...
     """
+    name = _existing_file(path)
+    arrays = _read_members(name, _KEYS)
+    meta_bytes, stored = _checked_header(name, arrays)
+    X, y = arrays["X"], arrays["y"]
+    if X.dtype != np.int8:
+        raise ValueError(f"{name}: X has dtype {X.dtype}, expected int8 spins.")
+    if _checksum(X, y, meta_bytes) != stored:
+        raise ValueError(f"{name} fails its checksum: the data or metadata were altered "
+                         "after it was written.")
+    metadata = _parse_metadata(name, meta_bytes, stored)
+    _check_arrays(X, y, metadata["lattice_shape"], metadata["temperatures"], name)
+    return X, y, metadata
+
+
+def _existing_file(path):
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(f"No dataset at {name}.")
+    return name
+
+
+@contextlib.contextmanager
+def _reading(name):
+    """Turn what a damaged archive raises while it is read into a ValueError naming it."""
     try:
-        with np.load(name, allow_pickle=False) as archive:
-            keys = set(archive.files)
-            if not _KEYS <= keys:
-                raise ValueError(
-                    f"{name} is not an skrg dataset: it lacks "
-                    f"{', '.join(sorted(_KEYS - keys))} (save it with skrg.io.save_dataset)."
-                )
-            arrays = {key: archive[key] for key in _KEYS}
+        yield
     except ValueError as error:
         if str(error).startswith(name):
             raise
@@ -314,18 +343,32 @@ def load_dataset(path):
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as error:
         raise ValueError(f"{name} is not a readable skrg dataset (truncated or not an "
                          f".npz file): {error}") from None
+
+
+def _read_members(name, keys):
+    """The arrays ``keys`` of the dataset archive ``name`` (every member of _KEYS must exist)."""
+    with _reading(name), np.load(name, allow_pickle=False) as archive:
+        missing = _KEYS - set(archive.files)
+        if missing:
+            raise ValueError(
+                f"{name} is not an skrg dataset: it lacks "
+                f"{', '.join(sorted(missing))} (save it with skrg.io.save_dataset)."
+            )
+        return {key: archive[key] for key in keys}
+
+
+def _checked_header(name, arrays):
+    """The format checked; the metadata bytes and the stored checksum."""
     if arrays["format"].shape != () or str(arrays["format"]) != _FORMAT:
         raise ValueError(f"{name} has format {arrays['format']!r}, expected {_FORMAT!r}.")
-    X, y, meta_bytes = arrays["X"], arrays["y"], arrays["metadata"]
+    meta_bytes = arrays["metadata"]
     if meta_bytes.dtype != np.uint8 or meta_bytes.ndim != 1:
         raise ValueError(f"{name}: the metadata must be UTF-8 JSON bytes.")
-    meta_bytes = meta_bytes.tobytes()
-    stored = str(arrays["checksum"])
-    if X.dtype != np.int8:
-        raise ValueError(f"{name}: X has dtype {X.dtype}, expected int8 spins.")
-    if _checksum(X, y, meta_bytes) != stored:
-        raise ValueError(f"{name} fails its checksum: the data or metadata were altered "
-                         "after it was written.")
+    return meta_bytes.tobytes(), str(arrays["checksum"])
+
+
+def _parse_metadata(name, meta_bytes, checksum):
+    """The metadata dict of load_dataset (lattice_shape a tuple, checksum added)."""
     try:
         metadata = json.loads(meta_bytes.decode())
         if not isinstance(metadata, dict):
@@ -337,11 +380,149 @@ def load_dataset(path):
         temperatures = [float(t) for t in metadata["temperatures"]]
     except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise ValueError(f"{name} has malformed metadata: {error}.") from None
-    _check_arrays(X, y, shape, temperatures, name)
     metadata["lattice_shape"] = shape
     metadata["temperatures"] = temperatures
-    metadata["checksum"] = stored
-    return X, y, metadata
+    metadata["checksum"] = checksum
+    return metadata
+
+
+# ------------------------------------------------------------ reading in chunks
+
+
+def iter_dataset(path, chunk_size=10_000):
+    """Read a dataset written by :func:`save_dataset` in chunks of rows.
+
+    For data larger than memory: the spins are decompressed from the file as
+    they are read, so at most ``chunk_size`` rows of ``X`` are in memory at a
+    time, and each chunk can go to an estimator's ``partial_fit``. The
+    returned reader can be iterated any number of times (once per epoch, or
+    once per layer of :class:`skrg.BernoulliRBMStack`): every ``for`` loop
+    reads the file again from the start. The temperatures ``y`` (8 bytes a
+    row) and the metadata are read whole when the reader is made.
+
+    The header, the metadata and ``y`` are checked when the reader is made,
+    the spins of every chunk as it is read, and the checksum over the whole
+    file when a pass reaches its end, so a file altered after it was written
+    raises ``ValueError`` at the end of the first pass (a loop that stops
+    early checks no checksum).
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.npz`` file written by :func:`save_dataset`.
+    chunk_size : int, default=10_000
+        Rows per chunk; the last chunk of a pass holds the rest. To stream
+        the minibatches of an estimator's ``fit``, use its ``batch_size``.
+
+    Returns
+    -------
+    chunks : iterable of (X_chunk, y_chunk)
+        Re-iterable; each pass yields int8 spins of shape
+        ``(n_rows, n_sites)`` and their float64 temperatures, rows in file
+        order. ``len(chunks)`` is the number of chunks of a pass, and
+        ``chunks.shape`` (the shape of ``X``), ``chunks.chunk_size`` and
+        ``chunks.metadata`` (as :func:`load_dataset` returns it) are known
+        without reading ``X``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    TypeError, ValueError
+        If ``chunk_size`` is not a positive int. ValueError for the problems
+        :func:`load_dataset` refuses, when the reader is made or, for the
+        spins and the checksum, during a pass.
+
+    See Also
+    --------
+    load_dataset : Read a dataset whole.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skrg import BernoulliRBM, make_ising
+    >>> from skrg.io import iter_dataset, save_dataset
+    >>> X, y = make_ising(120, (8, 8), 2.5, random_state=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "ising.npz")
+    >>> _ = save_dataset(path, X, y)
+    >>> chunks = iter_dataset(path, chunk_size=50)
+    >>> len(chunks), chunks.shape, chunks.metadata["lattice_shape"]
+    (3, (120, 64), (8, 8))
+    >>> [len(X_chunk) for X_chunk, _ in chunks]
+    [50, 50, 20]
+    >>> rbm = BernoulliRBM(random_state=0)
+    >>> for epoch in range(2):
+    ...     for X_chunk, _ in chunks:
+    ...         rbm = rbm.partial_fit(X_chunk)
+    >>> rbm.n_steps_
+    6
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+        raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}.")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size}.")
+    return _DatasetChunks(_existing_file(path), int(chunk_size))
+
+
+def _read_npy_header(stream):
+    """Shape, Fortran order and dtype of the ``.npy`` member read by ``stream``."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    return np.lib.format.read_array_header_2_0(stream)
+
+
+class _DatasetChunks:
+    """The re-iterable reader :func:`iter_dataset` returns."""
+
+    def __init__(self, name, chunk_size):
+        self._name, self.chunk_size = name, chunk_size
+        arrays = _read_members(name, _KEYS - {"X"})
+        self._meta_bytes, self._stored = _checked_header(name, arrays)
+        self._y = arrays["y"]
+        with _reading(name), zipfile.ZipFile(name) as archive, archive.open("X.npy") as x:
+            shape, fortran_order, dtype = _read_npy_header(x)
+        if dtype != np.int8:
+            raise ValueError(f"{name}: X has dtype {dtype}, expected int8 spins.")
+        if fortran_order:
+            raise ValueError(f"{name}: X is stored in Fortran order; save_dataset writes "
+                             "rows contiguously, which reading in chunks of rows needs.")
+        self.metadata = _parse_metadata(name, self._meta_bytes, self._stored)
+        _check_layout(dtype, shape, self._y, self.metadata["lattice_shape"],
+                      self.metadata["temperatures"], name)
+        self.shape = tuple(int(s) for s in shape)
+
+    def __len__(self):
+        return -(-self.shape[0] // self.chunk_size)
+
+    def __repr__(self):
+        return f"iter_dataset({self._name!r}, chunk_size={self.chunk_size})"
+
+    def __iter__(self):
+        name, (n_samples, n_sites) = self._name, self.shape
+        digest = hashlib.sha256(_FORMAT.encode())
+        digest.update(_array_tag(np.dtype(np.int8), self.shape))
+        with _reading(name), zipfile.ZipFile(name) as archive, archive.open("X.npy") as x:
+            # The header was checked when the reader was made; the checksum
+            # at the end of the pass covers a file replaced since.
+            _read_npy_header(x)
+            for start in range(0, n_samples, self.chunk_size):
+                rows = min(self.chunk_size, n_samples - start)
+                buffer = bytearray(rows * n_sites)
+                if x.readinto(buffer) != len(buffer):
+                    raise ValueError(f"{name}: X ends before its {n_samples} rows.")
+                digest.update(buffer)
+                X = np.frombuffer(buffer, dtype=np.int8).reshape(rows, n_sites)
+                _check_spin_values(X, f"{name} (rows {start} to {start + rows - 1})")
+                yield X, self._y[start:start + rows].copy()
+        digest.update(_array_tag(self._y.dtype, self._y.shape))
+        digest.update(np.ascontiguousarray(self._y).data)
+        digest.update(b"\0")
+        digest.update(self._meta_bytes)
+        if digest.hexdigest() != self._stored:
+            raise ValueError(f"{name} fails its checksum: the data or metadata were altered "
+                             "after it was written (or the file was replaced during the "
+                             "pass); the chunks already read came from it.")
 
 
 # ------------------------------------------------------------------------ models
