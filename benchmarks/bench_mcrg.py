@@ -20,9 +20,10 @@ cache) every kernel:
    Over six seeds this gave nu = 0.998 with a spread of 0.008 between seeds,
    equal to the mean jackknife error. Cheaper choices fail: L = 16 at 8 -> 4
    is biased by +2% (1.020 +- 0.005 over six seeds at 2 x 10^4 samples); L = 32
-   with 10^4 samples has errors of 0.012-0.014; the first pair 32 -> 16 is
-   biased by +3% (the input lattice is far from the fixed point); L = 64 at
-   32 -> 16 needs ~10^4 samples of four times the size. There is no Python
+   with 10^4 samples has errors of 0.012-0.014; the first pair is biased
+   (32 -> 16 at L = 32 by +3%, 16 -> 8 at L = 16 by +5%: the input lattice is
+   far from the fixed point); L = 64 at 32 -> 16 needs ~10^4 samples of four
+   times the size. There is no Python
    peer (no other package computes MCRG exponents); for scale,
    ``validate_mcrg.py`` (L = 128, 2 x 10^4 samples, ``CouplingFlowAnalyzer``,
    which also fits pseudo-likelihood couplings at every level) takes ~2 min.

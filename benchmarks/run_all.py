@@ -5,7 +5,7 @@ Usage::
     python benchmarks/run_all.py                    # every benchmark, full runs (~10 min)
     python benchmarks/run_all.py --quick            # smoke runs, about a minute
     python benchmarks/run_all.py --only mcrg block_spin
-    python benchmarks/run_all.py --docs             # also write docs/performance_summary.rst
+    python benchmarks/run_all.py --docs             # also write docs/performance_summary.inc
     python benchmarks/run_all.py --from-json benchmarks/results/2026-01-31.json --docs
 
 Each benchmark is a module ``benchmarks/bench_<name>.py`` whose ``main(argv)``
@@ -21,7 +21,7 @@ BLAS libraries loaded (``bench_rbm.blas_info``), each module's status, seconds
 and full result, and all summary lines. With ``--only``, the modules not run
 are kept from an existing file of the same day, so a table can be assembled
 from separate runs. ``--docs`` writes the table, with the date and the
-machine, to ``docs/performance_summary.rst``, which the documentation's
+machine, to ``docs/performance_summary.inc``, which the documentation's
 Performance page includes (the documentation build never runs benchmarks).
 ``--from-json`` prints (and with ``--docs`` writes) the table of a results
 file without running anything.
@@ -45,7 +45,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-DOCS_TABLE = HERE.parent / "docs" / "performance_summary.rst"
+DOCS_TABLE = HERE.parent / "docs" / "performance_summary.inc"
 
 # Peak memory first: it must not see the memory of the benchmarks before it.
 MODULES = ("memory", "sampling", "block_spin", "rbm", "autoencoder", "mcrg")
@@ -111,17 +111,16 @@ def versions():
 
 
 def hardware():
-    """What machine_info leaves out: CPU family and model, clock, caches and memory (Linux)."""
+    """What machine_info leaves out (Linux): CPU family, model, clock, caches, memory."""
     found = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key in ("cpu family", "model", "cpu MHz") and key not in found:
-                    found[key] = value.strip()
                 if not line.strip():
-                    break
+                    break  # the first processor is enough
+                key, _, value = (part.strip() for part in line.partition(":"))
+                if key in ("cpu family", "model", "cpu MHz"):
+                    found[key.replace("cpu ", "")] = value
     except OSError:
         pass
     for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
@@ -131,7 +130,7 @@ def hardware():
         except OSError:
             continue
         if kind != "Instruction":
-            found[f"L{level} cache per core" if level != "3" else "L3 cache"] = size
+            found[f"L{level}"] = size
     try:
         found["memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
                                    / 1e9, 1)
@@ -221,32 +220,41 @@ def problems(results):
             for name, record in results["modules"].items() if record["status"] != "ok"]
 
 
-def machine_text(results):
-    """The machine, versions and BLAS in one sentence."""
-    m, v, h = results["machine"], results["versions"], results.get("hardware", {})
-    detail = ", ".join(f"{key} {value}" for key, value in h.items() if key != "memory_gb")
+def machine_items(results):
+    """The machine, its libraries and their versions as (label, text) pairs."""
+    m, h = results["machine"], results.get("hardware", {})
     if "error" in m:
-        machine = m["error"]
-    else:
-        machine = (f"{m['cpu']} ({m['machine']}; {detail}), {m['usable_cpus']} usable of "
-                   f"{m['cpu_count']} CPUs, {h.get('memory_gb', '?')} GB of memory, "
-                   f"{m['platform']}")
+        return [("Machine", m["error"])]
+    cpu = ", ".join([m["cpu"], m["machine"]]
+                    + [f"{k} {h[k]}" for k in ("family", "model") if k in h]
+                    + ([f"{float(h['MHz']):.0f} MHz"] if "MHz" in h else []))
+    caches = ", ".join(f"{k} {h[k]}" for k in ("L1", "L2", "L3") if k in h)
+    items = [
+        ("Processor", cpu + (f"; caches {caches} (L1, L2 per core)" if caches else "")),
+        ("CPUs", f"{m['usable_cpus']} usable of {m['cpu_count']}"),
+        ("Memory", f"{h.get('memory_gb', '?')} GB"),
+        ("System", m["platform"]),
+    ]
     blas = results["blas"]
     if isinstance(blas, dict):
-        libraries = blas["error"]
+        items.append(("BLAS", blas["error"]))
     else:
-        libraries = "; ".join(
+        items.append(("BLAS and OpenMP", "; ".join(
             f"{lib['internal_api']} {lib['version'] or ''} ({lib['user_api']}, kernel "
             f"{lib['architecture'] or '-'}, {lib['num_threads']} threads)".replace("  ", " ")
-            for lib in blas) or "none loaded"
-    packages = ", ".join(f"{name} {version}" for name, version in v.items() if version)
-    return f"{machine}. Libraries loaded: {libraries}. Versions: {packages}."
+            for lib in blas) or "none loaded"))
+    items.append(("Versions", ", ".join(f"{name} {version}" for name, version
+                                        in results["versions"].items() if version)))
+    return items
 
 
 def print_table(results):
     rows = [list(COLUMNS)] + table_rows(results)
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    print(f"\nSummary, {results['date']}: {machine_text(results)}\n")
+    print(f"\nSummary of {results['date']} ({results['command']})")
+    for label, text in machine_items(results):
+        print(f"   {label}: {text}")
+    print()
     for k, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if k == 0:
@@ -255,8 +263,8 @@ def print_table(results):
         print(f"not in the table: {problem}")
 
 
-def _rst_cell(text):
-    # Table cells are inline text: keep literal asterisks, pipes and backquotes literal.
+def _rst(text):
+    # Inline text: asterisks, pipes, backquotes and underscores stay literal.
     for char in "\\*|`_":
         text = text.replace(char, "\\" + char)
     return text or " "
@@ -269,21 +277,22 @@ def write_docs(results, path=DOCS_TABLE):
         ".. This file is generated by benchmarks/run_all.py --docs; do not edit it.",
         "",
         f"Measured on {results['date']} with ``{results['command']}``"
-        + (" (some lines from ``--quick`` smoke runs: indicative only)" if quick else "")
+        + (" (lines marked [quick] come from ``--quick`` smoke runs: indicative only)"
+           if quick else "")
         + ".",
         "",
-        f"Machine: {machine_text(results)}",
+    ] + [f"- **{label}**: {_rst(text)}" for label, text in machine_items(results)] + [
         "",
         ".. list-table::",
         "   :header-rows: 1",
         "",
     ]
     for row in [list(COLUMNS)] + table_rows(results):
-        lines.append(f"   * - {_rst_cell(row[0])}")
-        lines.extend(f"     - {_rst_cell(cell)}" for cell in row[1:])
+        lines.append(f"   * - {_rst(row[0])}")
+        lines.extend(f"     - {_rst(cell)}" for cell in row[1:])
     missing = problems(results)
     if missing:
-        lines += ["", "Not in the table:", ""] + [f"- {_rst_cell(p)}" for p in missing]
+        lines += ["", "Not in the table:", ""] + [f"- {_rst(p)}" for p in missing]
     path.write_text("\n".join(lines) + "\n")
     print(f"\ndocumentation table written to {path}")
 
