@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_block_spin.py            # full run, about 20 s on 2 cores
-    python benchmarks/bench_block_spin.py --quick    # smoke run, a few seconds
+    python benchmarks/bench_block_spin.py            # full run, 1-2 minutes on 2 cores
+    python benchmarks/bench_block_spin.py --quick    # smoke run, about 10 s
 
 Everything is measured in one process, so the ratios compare like with like on
 the same machine at the same moment. Absolute numbers vary between machines and
