@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_block_spin.py            # full run, about 20 s on 2 cores
-    python benchmarks/bench_block_spin.py --quick    # smoke run, a few seconds
+    python benchmarks/bench_block_spin.py            # full run, 1-2 minutes on 2 cores
+    python benchmarks/bench_block_spin.py --quick    # smoke run, about 10 s
 
 Everything is measured in one process, so the ratios compare like with like on
 the same machine at the same moment. Absolute numbers vary between machines and
@@ -34,13 +34,24 @@ is timed:
 Reported: milliseconds, GB/s of input read (``X.nbytes / time``), the ratios
 transform / copyto and kernel / copyto, and numpy / skrg (against the
 transform, validation included, of majority rule with spins: the same
-computation). Results go to ``benchmarks/results/block_spin.json`` (with
-versions, thread counts, machine and date) and to a table on stdout.
+computation). The target (issue 10) is a transform at least half as fast as
+the copy: majority rule with spins on the T_c data, transform / copyto <= 2.
+
+Scaling: ``BlockSpinRG(rule="majority").transform`` (spins, validation
+included) on n_samples in {1000, 4000, 16000} x L in {32, 64, 128} (quick:
+{250, 1000, 4000} x {16, 32, 64}), T_c configurations from ``make_ising``
+(the smallest count of distinct configurations, tiled to the larger counts:
+the time does not depend on which rows repeat). Reported: nanoseconds per
+input spin at every point and their max / min; time linear in
+n_samples x n_sites keeps that ratio near 1.
+
+Results go to ``benchmarks/results/block_spin.json`` (with versions, thread
+counts, machine and date, and the ``"summary"`` lines of the benchmark
+contract) and to a table on stdout; ``main`` returns them.
 """
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -61,6 +72,10 @@ RESULTS = Path(__file__).parent / "results" / "block_spin.json"
 # (full, quick)
 N_CONFIGS = (10_000, 1_000)
 REPEATS = (9, 3)
+SCALING_SAMPLES = ((1_000, 4_000, 16_000), (250, 1_000, 4_000))
+SCALING_SIDES = ((32, 64, 128), (16, 32, 64))
+SCALING_REPEATS = (5, 3)
+TARGET_OVER_COPYTO = 2.0
 
 RULES = [(rule, output) for rule in ("majority", "decimation", "average")
          for output in ("spins", "mean")]
@@ -168,7 +183,63 @@ def bench(X, estimators, key, repeats):
     return peers, rows
 
 
+def bench_scaling(samples, sides, repeats):
+    """Majority-rule transform time over n_samples x n_sites: ns per input spin at each point."""
+    rows = []
+    for side in sides:
+        base, _ = make_ising(min(samples), (side, side), T_C, random_state=SEED, n_jobs=2)
+        rg = BlockSpinRG(block_size=BLOCK, rule="majority", lattice_shape=(side, side),
+                         random_state=SEED).fit(base[:2])
+        rg.transform(base[:8])  # compile before timing
+        for n_samples in samples:
+            X = np.ascontiguousarray(np.tile(base, (n_samples // len(base), 1)))
+            (seconds,) = best_times([lambda X=X: rg.transform(X)], repeats)
+            rows.append(dict(n_samples=n_samples, side=side, n_spins=X.size, ms=1e3 * seconds,
+                             ns_per_spin=1e9 * seconds / X.size))
+    per_spin = [row["ns_per_spin"] for row in rows]
+    return dict(rule="majority", output="spins", repeats=repeats, rows=rows,
+                ns_per_spin_min=min(per_spin), ns_per_spin_max=max(per_spin),
+                max_over_min=max(per_spin) / min(per_spin))
+
+
 # -------------------------------------------------------------------------- report
+
+
+def summary(results, scaling):
+    """The headline lines of the benchmark contract (majority rule, spins, T_c data)."""
+    data = results["ising_tc"]
+    row = next(r for r in data["rows"] if (r["rule"], r["output"]) == ("majority", "spins"))
+    peers = data["peers"]
+    size = f"{data['n_configs']} x {L}x{L} int8 at T_c"
+    samples = sorted({r["n_samples"] for r in scaling["rows"]})
+    sides = sorted({r["side"] for r in scaling["rows"]})
+    return [
+        dict(benchmark="block_spin", measure=f"majority transform, {size}, ms",
+             skrg=row["transform_ms"], peer="np.copyto", peer_value=peers["copyto_ms"],
+             ratio=row["transform_over_copyto"], ratio_meaning="skrg/peer time",
+             target=f"<= {TARGET_OVER_COPYTO}",
+             met=bool(row["transform_over_copyto"] <= TARGET_OVER_COPYTO)),
+        dict(benchmark="block_spin", measure=f"majority rule, {size}, ms",
+             skrg=row["transform_ms"], peer="numpy reshape-sum majority",
+             peer_value=peers["numpy_majority_ms"], ratio=row["numpy_over_skrg"],
+             ratio_meaning="skrg/peer speed", target=None, met=None),
+        dict(benchmark="block_spin",
+             measure=f"transform ns per spin, max/min over n_samples {samples} x L {sides} "
+             f"({scaling['ns_per_spin_min']:.2f}-{scaling['ns_per_spin_max']:.2f} ns)",
+             skrg=scaling["max_over_min"], peer=None, peer_value=None, ratio=None,
+             ratio_meaning=None, target=None, met=None),
+    ]
+
+
+def report_scaling(scaling):
+    print(f"\nScaling: BlockSpinRG(rule='majority').transform, spins, T_c data, "
+          f"best of {scaling['repeats']}")
+    print(f"   {'n_samples':>9} {'L':>4} {'spins':>11} {'ms':>9} {'ns/spin':>8}")
+    for row in scaling["rows"]:
+        print(f"   {row['n_samples']:9d} {row['side']:4d} {row['n_spins']:11d} "
+              f"{row['ms']:9.2f} {row['ns_per_spin']:8.3f}")
+    print(f"   ns per spin from {scaling['ns_per_spin_min']:.3f} to "
+          f"{scaling['ns_per_spin_max']:.3f}: max/min = {scaling['max_over_min']:.2f}")
 
 
 def report(results, meta):
@@ -228,8 +299,14 @@ def main(argv=None):
         results[name] = dict(title=titles[name], n_configs=len(X), repeats=repeats,
                              input_megabytes=X.nbytes / 1e6, tie_fraction=tie_fraction(X),
                              peers=peers, rows=rows)
+    del datasets
+    scaling = bench_scaling(SCALING_SAMPLES[pick], SCALING_SIDES[pick], SCALING_REPEATS[pick])
     meta = machine_info()
     report(results, meta)
+    report_scaling(scaling)
+    verdict = summary(results, scaling)[0]
+    print(f"\n   majority spins at T_c: transform / copyto = {verdict['ratio']:.2f} "
+          f"({'meets' if verdict['met'] else 'misses'} the target {verdict['target']})")
 
     total = time.perf_counter() - start
     print(f"\ndata generation {generation_seconds:.1f} s (make_ising, n_jobs=2, not timed), "
@@ -249,11 +326,14 @@ def main(argv=None):
         "warm_up_seconds": compile_seconds,
         "total_seconds": total,
         "results": results,
+        "scaling": scaling,
+        "summary": summary(results, scaling),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(output, indent=2) + "\n")
     print(f"results written to {RESULTS}")
+    return output
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -11,10 +11,14 @@ Subcommands:
 - ``skrg exponents``: MCRG exponents of a block-spin rule on a lattice, with errors.
 - ``skrg info``: versions, numba's threading layer, cache locations.
 
+``--scheduler ADDRESS`` (study, sample, exponents) runs the joblib work on a
+Dask cluster, with the same results as a local run.
+
 Bad input (an unknown option, a lattice the block size does not divide, a
-temperature <= 0, an unreadable config, an unwritable output) gives a one-line
-error and a non-zero exit status: 2 for command-line usage, 1 otherwise. Set
-``SKRG_DEBUG=1`` to get the traceback of an unexpected error instead.
+temperature <= 0, an unreadable config, an unwritable output, an unreachable
+scheduler) gives a one-line error and a non-zero exit status: 2 for
+command-line usage, 1 otherwise. Set ``SKRG_DEBUG=1`` to get the traceback of
+an unexpected error instead.
 """
 
 import argparse
@@ -23,7 +27,7 @@ import sys
 import warnings
 
 from .. import __version__
-from ._config import ALGORITHMS, COARSE_GRAINERS, CLIError
+from ._config import ALGORITHMS, COARSE_GRAINERS, CLIError, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -41,6 +45,14 @@ def _add_output_modes(parser):
     parser.add_argument("--json", action="store_true", default=None,
                         help="machine-readable: progress as JSON lines on stderr, the result "
                              "as one JSON document on stdout")
+
+
+def _add_scheduler(parser):
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the parallel work on the Dask scheduler at ADDRESS (e.g. "
+                             "tcp://10.0.0.1:8786; needs pip install \"skrg[dask]\"); results "
+                             "do not depend on it. The connection times out after Dask's "
+                             "distributed.comm.timeouts.connect (30s unless configured)")
 
 
 def build_parser():
@@ -79,6 +91,7 @@ def build_parser():
     p.add_argument("-j", "--n-jobs", type=int, help="parallel jobs, -1 all cores (default -1); "
                    "results do not depend on it")
     p.add_argument("--seed", type=int, help="seed of everything (default 0)")
+    _add_scheduler(p)
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default skrg-study)")
     p.add_argument("--cache-dir", metavar="DIR", help="cache of finished stages (default "
                    "$SKRG_CACHE_DIR, else ~/.cache/skrg)")
@@ -99,6 +112,7 @@ def build_parser():
     p.add_argument("--algorithm", choices=ALGORITHMS, default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-j", "--n-jobs", type=int, default=-1)
+    _add_scheduler(p)
     p.add_argument("-o", "--output", metavar="FILE", default="ising.npz")
     _add_output_modes(p)
 
@@ -120,6 +134,7 @@ def build_parser():
     p.add_argument("--algorithm", choices=ALGORITHMS, default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-j", "--n-jobs", type=int, default=-1)
+    _add_scheduler(p)
     p.add_argument("--cache-dir", metavar="DIR")
     p.add_argument("--no-cache", action="store_true")
     _add_output_modes(p)
@@ -127,11 +142,6 @@ def build_parser():
     p = commands.add_parser("info", help="versions, numba threading layer, cache locations")
     p.add_argument("--json", action="store_true")
     return parser
-
-
-def _one_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 def main(argv=None):
@@ -163,7 +173,7 @@ def main(argv=None):
 
             def show(message, category, filename, lineno, file=None, line=None):
                 if not quiet:
-                    sys.stderr.write(f"{prog}: warning: {_one_line(message)}\n")
+                    sys.stderr.write(f"{prog}: warning: {one_line(message)}\n")
 
             warnings.showwarning = show
             return handler(args)
@@ -181,6 +191,6 @@ def main(argv=None):
     except Exception as error:
         if debug:
             raise
-        sys.stderr.write(f"{prog}: error: {type(error).__name__}: {_one_line(error)}"
+        sys.stderr.write(f"{prog}: error: {type(error).__name__}: {one_line(error)}"
                          " (set SKRG_DEBUG=1 for the traceback)\n")
         return 1

@@ -1,5 +1,6 @@
 """The subcommands: study, sample, exponents, info."""
 
+import contextlib
 import json
 import math
 import os
@@ -16,6 +17,7 @@ from ._config import (
     CLIError,
     Interrupted,
     default_cache_dir,
+    one_line,
     parse_temperatures,
     resolve_study_settings,
 )
@@ -54,6 +56,51 @@ def _make_cache(cache_dir, no_cache):
     return cache
 
 
+@contextlib.contextmanager
+def _on_scheduler(address, progress):
+    """Run the joblib work of the block on the Dask scheduler at ``address``.
+
+    None runs it locally. skrg's parallel code goes through joblib without a
+    backend of its own, so the dask backend sends make_ising's chains and the
+    analyzer's temperatures to the cluster; the results do not change.
+    """
+    if address is None:
+        yield
+        return
+    try:
+        import dask
+        from distributed import Client
+        from distributed.comm import resolve_address
+    except ImportError:
+        raise CLIError('--scheduler needs dask.distributed: pip install "skrg[dask]"') from None
+    import joblib
+
+    try:  # a malformed address fails here, before a half-built Client lingers
+        resolve_address(address)
+    except (ValueError, OSError) as error:
+        raise CLIError(f"--scheduler {address!r}: {one_line(error)} (expected a scheduler "
+                       "address such as tcp://10.0.0.1:8786)") from None
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    try:
+        # Not the default client: the command should not change the caller's session.
+        client = Client(address, set_as_default=False)
+    except OSError as error:  # the connection timed out
+        raise CLIError(f"cannot connect to the Dask scheduler at {address}: "
+                       f"{one_line(error)} (is it running? the timeout is Dask's "
+                       "distributed.comm.timeouts.connect)") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise CLIError(f"the Dask scheduler at {address} has no workers (waited "
+                           f"{timeout}): start some with 'dask worker {address}'") from None
+        threads = client.nthreads()
+        progress.message(f"on the Dask scheduler at {address}: {len(threads)} worker(s), "
+                         f"{sum(threads.values())} thread(s)")
+        with joblib.parallel_config(backend="dask", client=client):
+            yield
+
+
 # ------------------------------------------------------------------------- study
 
 
@@ -65,12 +112,14 @@ def study(args):
     _check_directory(output, "output directory")
     cache = _make_cache(settings["cache_dir"], settings["no_cache"])
     shape = " x ".join(map(str, settings["lattice_shape"]))
-    progress.message(
-        f"skrg study: {settings['dimension']}D Ising, {shape}, {len(settings['temperatures'])} "
-        f"temperatures x {settings['samples']} samples, {settings['levels']} level(s), "
-        f"{', '.join(settings['coarse_grainers'])} -> {output}")
     try:
-        results, context = run_study(settings, progress, cache)
+        with _on_scheduler(settings["scheduler"], progress):
+            progress.message(
+                f"skrg study: {settings['dimension']}D Ising, {shape}, "
+                f"{len(settings['temperatures'])} temperatures x {settings['samples']} "
+                f"samples, {settings['levels']} level(s), "
+                f"{', '.join(settings['coarse_grainers'])} -> {output}")
+            results, context = run_study(settings, progress, cache)
         with progress.stage("report", "results.json, report.md, report.html, figures"):
             paths = write_outputs(results, context, output)
     except KeyboardInterrupt:
@@ -115,8 +164,9 @@ def sample(args):
     progress = Progress(_mode(args))
     settings = {"lattice_shape": shape, "temperatures": temperatures, "samples": args.samples,
                 "algorithm": args.algorithm, "seed": args.seed, "n_jobs": args.n_jobs}
-    with progress.stage("sample", f"{len(temperatures)} temperatures x {args.samples} "
-                        f"configurations of {' x '.join(map(str, shape))}"):
+    with (_on_scheduler(args.scheduler, progress),
+          progress.stage("sample", f"{len(temperatures)} temperatures x {args.samples} "
+                         f"configurations of {' x '.join(map(str, shape))}")):
         X, y, metadata = _sample(settings)
     try:
         checksum = save_dataset(path, X, y, **metadata)
@@ -182,8 +232,9 @@ def exponents(args):
                 "algorithm": args.algorithm, "seed": args.seed, "n_jobs": args.n_jobs}
     sample_params = {key: jsonable(settings[key]) for key in
                      ("lattice_shape", "temperatures", "samples", "algorithm", "seed")}
-    with progress.stage("sample", f"{args.samples} configurations of "
-                        f"{' x '.join(map(str, shape))} at T = {temperature:g}") as stage:
+    with (_on_scheduler(args.scheduler, progress),
+          progress.stage("sample", f"{args.samples} configurations of "
+                         f"{' x '.join(map(str, shape))} at T = {temperature:g}") as stage):
         (X, _, _), stage.cached = cache.get_or_compute(
             "sample", sample_params, "dataset", lambda: _sample(settings))
     with progress.stage("mcrg", f"{args.rule} rule, b = {b}, {levels} level(s)"):
@@ -268,7 +319,8 @@ def info(args):
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": {name: _version(name) for name in
-                     ("numpy", "scipy", "sklearn", "joblib", "numba", "matplotlib")},
+                     ("numpy", "scipy", "sklearn", "joblib", "numba", "matplotlib",
+                      "dask", "distributed")},
         "numba": {
             "threading_layer_configured": numba.config.THREADING_LAYER,
             "threading_layer_active": active,

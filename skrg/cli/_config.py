@@ -26,7 +26,8 @@ _SCALARS = {
     "dimension": "int", "size": "int", "samples": "int", "levels": "int", "block_size": "int",
     "min_coarse_size": "int", "n_jobs": "int", "seed": "int",
     "temperatures": "temperatures", "coarse_grainers": "names", "algorithm": "str",
-    "output": "str", "cache_dir": "str", "no_cache": "bool", "quiet": "bool", "json": "bool",
+    "output": "str", "cache_dir": "str", "scheduler": "str", "no_cache": "bool", "quiet": "bool",
+    "json": "bool",
 }
 
 
@@ -44,6 +45,12 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, where=None):
         super().__init__()
         self.where = where
+
+
+def one_line(error):
+    """The first line of an exception's message (its type name if it has none)."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def _option(key):
@@ -169,6 +176,7 @@ def resolve_study_settings(args):
         "temperatures": list(grid), "coarse_grainers": list(COARSE_GRAINERS),
         "block_size": 2, "min_coarse_size": 8, "algorithm": "auto", "n_jobs": -1, "seed": 0,
         "output": "skrg-study", "cache_dir": default_cache_dir(), "no_cache": False,
+        "scheduler": None,
         "quiet": False, "json": False,
     }
     s = {**defaults, **settings}

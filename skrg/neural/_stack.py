@@ -110,6 +110,9 @@ dtype : value or list or tuple of values
     improves a variational bound on the likelihood of the data layer by
     layer (Hinton, Osindero & Teh, 2006), not the likelihood itself.
 
+    Data larger than memory train through :meth:`partial_fit`, one layer
+    at a time, from a source read once per epoch of every layer.
+
     Receptive fields (Mehta & Schwab): with weights stored as
     ``components_`` of shape (units, inputs), ``R^(1) = W^(1)`` and
     ``R^(l) = W^(l) R^(l-1)``, every layer's rows in its output order.
@@ -301,6 +304,22 @@ dtype : value or list or tuple of values
             shapes.append(probe.coarse_lattice_shape_)
         return shapes
 
+    def _new_layers(self, n_features):
+        """The unfitted layers, each with its input lattice and its spawned seed."""
+        layers = [BernoulliRBM(**params) for params in self._layer_params()]
+        shapes = self._plan_geometry(layers, n_features)
+        seeds = spawn_seeds(self.random_state, len(layers))
+        return [layer.set_params(lattice_shape=shape, random_state=int(seed))
+                for layer, shape, seed in zip(layers, shapes, seeds)]
+
+    def _set_geometry(self):
+        """The stack's geometry attributes, read from its layers."""
+        self.lattice_shape_ = self.layers_[0].lattice_shape_
+        self.level_shapes_ = (self.lattice_shape_,) + tuple(
+            layer.coarse_lattice_shape_ for layer in self.layers_
+        )
+        self.coarse_lattice_shape_ = self.layers_[-1].coarse_lattice_shape_
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the layers greedily, bottom to top.
@@ -320,25 +339,102 @@ dtype : value or list or tuple of values
         self : BernoulliRBMStack
         """
         X = self._validate(X, reset=True)
-        layers = [BernoulliRBM(**params) for params in self._layer_params()]
-        shapes = self._plan_geometry(layers, X.shape[1])
-        seeds = spawn_seeds(self.random_state, len(layers))
+        layers = self._new_layers(X.shape[1])
         self.layers_ = []
         H = X
-        for index, (layer, shape, seed) in enumerate(zip(layers, shapes, seeds)):
+        for index, layer in enumerate(layers):
             start = time.perf_counter()
-            layer.set_params(lattice_shape=shape, random_state=int(seed)).fit(H)
-            self.layers_.append(layer)
+            self.layers_.append(layer.fit(H))
             if self.verbose:
                 print(f"[{type(self).__name__}] layer {index + 1}: {H.shape[1]} -> "
                       f"{layer._n_units} units, {time.perf_counter() - start:.2f} s")
             if index < len(layers) - 1:
                 H = layer._transform(H, "spins")
-        self.lattice_shape_ = self.layers_[0].lattice_shape_
-        self.level_shapes_ = (self.lattice_shape_,) + tuple(
-            layer.coarse_lattice_shape_ for layer in self.layers_
-        )
-        self.coarse_lattice_shape_ = self.layers_[-1].coarse_lattice_shape_
+        self._set_geometry()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, level=None):
+        """One minibatch step of layer ``level`` (or of every layer) on ``X``.
+
+        For data larger than memory. ``X`` is coarse-grained by the layers
+        below ``level`` (their ``transform`` with ``output="spins"``) and the
+        layer takes one :meth:`BernoulliRBM.partial_fit` step on the result.
+        Greedy training streams the data once per epoch of layer 1 with
+        ``level=1``, then again with ``level=2``, and so on, so the source
+        must be readable more than once (a dataset file through
+        :func:`skrg.io.iter_dataset`, a dask array). Streaming the minibatches
+        of :meth:`fit` (``shuffle=False``) in the same order, level after
+        level, gives the same stack, bitwise: the layers below draw every
+        row's spins independently of the other rows.
+
+        ``level=None`` steps every layer in turn, bottom to top, layer ``l``
+        on the spins the just-updated layers below draw from ``X``: all
+        layers learn in a single pass over a stream that cannot be read
+        twice. That is not :meth:`fit`'s greedy training (a layer learns from
+        layers that are still changing) and matches no in-memory fit.
+
+        The first call builds every layer and initialises it as :meth:`fit`
+        would, so the stack can transform from then on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One minibatch of visible configurations.
+        y : None
+            Ignored.
+        level : int, default=None
+            The layer trained, from 1 (the first hidden layer) to the number
+            of layers; None means every layer, as above.
+
+        Returns
+        -------
+        self : BernoulliRBMStack
+
+        Examples
+        --------
+        >>> from sklearn.utils import gen_batches
+        >>> from skrg import BernoulliRBMStack, make_ising
+        >>> X, _ = make_ising(200, (8, 8), 2.5, random_state=0)
+        >>> params = dict(layer_sizes=(16, 4), n_iter=2, batch_size=50, shuffle=False,
+        ...               random_state=0)
+        >>> stack = BernoulliRBMStack(**params)
+        >>> for level in (1, 2):
+        ...     for epoch in range(2):
+        ...         for rows in gen_batches(len(X), 50):
+        ...             stack = stack.partial_fit(X[rows], level=level)
+        >>> fitted = BernoulliRBMStack(**params).fit(X)
+        >>> all((a.components_ == b.components_).all()
+        ...     for a, b in zip(stack.layers_, fitted.layers_))
+        True
+        """
+        n_layers = len(self._layer_sizes())
+        if level is not None and (
+            isinstance(level, bool) or not isinstance(level, numbers.Integral)
+            or not 1 <= level <= n_layers
+        ):
+            raise ValueError(
+                f"level must be None (every layer) or an int from 1 (the first hidden "
+                f"layer) to {n_layers}, got {level!r}."
+            )
+        first = not hasattr(self, "layers_")
+        X = self._validate(X, reset=first)
+        if first:
+            layers = self._new_layers(X.shape[1])
+            n_features = X.shape[1]
+            for layer in layers:
+                layer.n_features_in_ = n_features
+                layer._initialize(n_features)
+                layer._assign_hidden_order()
+                n_features = layer._n_units
+            self.layers_ = layers
+            self._set_geometry()
+        top = n_layers if level is None else int(level)
+        for index, layer in enumerate(self.layers_[:top]):
+            if level is None or index == top - 1:
+                layer.partial_fit(X)
+            if index < top - 1:
+                X = layer._transform(X, "spins")
         return self
 
     # ------------------------------------------------------------ transforms
@@ -521,11 +617,7 @@ dtype : value or list or tuple of values
             copy.layers_.append(moved)
             current = moved.coarse_lattice_shape_
         copy.n_features_in_ = math.prod(shape)
-        copy.lattice_shape_ = shape
-        copy.level_shapes_ = (shape,) + tuple(
-            layer.coarse_lattice_shape_ for layer in copy.layers_
-        )
-        copy.coarse_lattice_shape_ = current
+        copy._set_geometry()
         return copy
 
     @property

@@ -13,10 +13,14 @@ The row hash is computed only for rows that need a random number.
 
 from numba import njit
 
+import numpy as np
+
+from ..utils._counter_random import random_bits as _random_bits
 from ..utils._counter_random import row_hash as _row_hash
 from ..utils._counter_random import uniform as _uniform
 
 MAJORITY, AVERAGE = 0, 1
+_ONE = np.uint64(1)
 
 
 @njit(nogil=True, cache=True)
@@ -66,12 +70,14 @@ def block_spin(X, words, multipliers, key, fine_lines, block, block_volume, corn
                 total = sums[b]
                 out[r, b] = (total > 0) - (total < 0)
                 undecided += total == 0
+            if sample and undecided:
+                _break_ties(r, words, multipliers, key, sums, out)
         else:
             for b in range(n_coarse):
                 out[r, b] = sums[b] * scale
                 undecided += abs(sums[b]) != block_volume
-        if sample and undecided:
-            _draw(r, words, multipliers, key, sums, rule, scale, block_volume, out)
+            if sample and undecided:
+                _draw(r, words, multipliers, key, sums, scale, block_volume, out)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -105,13 +111,30 @@ def _block_sums(row, fine_lines, block, line_sums, sums):
 
 
 @njit(nogil=True, cache=True)
-def _draw(r, words, multipliers, key, sums, rule, scale, block_volume, out):
-    """Replace the undecided outputs of row ``r`` by counter-based random spins."""
+def _break_ties(r, words, multipliers, key, sums, out):
+    """Give the tied blocks of row ``r`` (output 0 so far) a random spin.
+
+    One 64-bit random word serves 64 consecutive blocks, one bit each, and
+    the update is branch-free: a branch per block mispredicted on every tie
+    (8% of blocks at T_c) and cost half the kernel's time.
+    """
+    row_hash = _row_hash(words, r, multipliers, key)
+    n_coarse = out.shape[1]
+    for word in range((n_coarse + 63) // 64):
+        bits = _random_bits(row_hash, word)
+        stop = min(64, n_coarse - 64 * word)
+        row = out[r, 64 * word : 64 * word + stop]
+        tied = sums[64 * word : 64 * word + stop]
+        for k in range(stop):
+            coin = np.int8(2 * ((bits >> np.uint64(k)) & _ONE)) - np.int8(1)
+            row[k] += (tied[k] == 0) * coin
+
+
+@njit(nogil=True, cache=True)
+def _draw(r, words, multipliers, key, sums, scale, block_volume, out):
+    """Draw the spins of row ``r``'s blocks that are not uniform: P(+1) = (1 + mean) / 2."""
     row_hash = _row_hash(words, r, multipliers, key)
     for b in range(sums.shape[0]):
         total = sums[b]
-        if rule == MAJORITY:
-            if total == 0:
-                out[r, b] = 1 if _uniform(row_hash, b) < 0.5 else -1
-        elif abs(total) != block_volume:
+        if abs(total) != block_volume:
             out[r, b] = 1 if _uniform(row_hash, b) < 0.5 * (1.0 + total * scale) else -1

@@ -47,8 +47,14 @@ def row_hash(words, r, multipliers, key):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def random_bits(row_hash, index):
+    """64 random bits, number ``index`` of the row whose hash is ``row_hash``."""
+    return mix64(row_hash ^ (np.uint64(index + 1) * _GOLDEN))
+
+
+@njit(nogil=True, cache=True, inline="always")
 def uniform(row_hash, site):
-    return (mix64(row_hash ^ (np.uint64(site + 1) * _GOLDEN)) >> _S11) * _TO_UNIT
+    return (random_bits(row_hash, site) >> _S11) * _TO_UNIT
 
 
 

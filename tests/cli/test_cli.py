@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -267,6 +268,7 @@ def _bad_inputs(tmp_path):
     (tmp_path / "unknown.toml").write_text("sizes = 16\n")
     (tmp_path / "typed.toml").write_text("size = 'big'\n")
     (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00")
+    (tmp_path / "scheduler.toml").write_text("scheduler = 8786\n")
     (tmp_path / "a_file").write_text("")
     blocked = str(tmp_path / "a_file" / "out")
     return [
@@ -287,6 +289,8 @@ def _bad_inputs(tmp_path):
         (["study", "--config", str(tmp_path / "binary.toml")], 1, "is not valid TOML"),
         (["study", "--config", str(tmp_path / "unknown.toml")], 1, "unknown key 'sizes'"),
         (["study", "--config", str(tmp_path / "typed.toml")], 1, "'size' must be an integer"),
+        (["study", "--config", str(tmp_path / "scheduler.toml")], 1,
+         "'scheduler' must be a string"),
         (["study", "--output", blocked], 1, "cannot write to output directory"),
         (["study", "--output", str(tmp_path / "a_file")], 1, "exists and is not a directory"),
         (["sample", "--temperatures", "-2"], 1, "temperatures must be positive"),
@@ -304,6 +308,46 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, capsys):
         assert len(lines) == 1 and "Traceback" not in err, (argv, err)
         assert re.search(match, lines[0]), (argv, lines[0])
         assert lines[0].startswith("skrg")
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _one_line_error(capsys, argv, match):
+    status, _, err = _run(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert status == 1 and len(lines) == 1 and "Traceback" not in err, err
+    assert re.search(match, lines[0]), lines[0]
+
+
+def test_scheduler_without_distributed_names_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    for command in (["study", "-o", str(tmp_path / "o"), "--cache-dir", str(tmp_path)],
+                    ["sample", "-o", str(tmp_path / "x.npz")],
+                    ["exponents", "--cache-dir", str(tmp_path)]):
+        _one_line_error(capsys, [*command, "--scheduler", "tcp://127.0.0.1:8786"],
+                        re.escape('pip install "skrg[dask]"'))
+
+
+def test_unreachable_or_empty_scheduler_is_a_one_line_error(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    dask = pytest.importorskip("dask")
+    study = ["study", "-L", "16", "-T", "2.2,2.4", "-n", "40", "--levels", "1",
+             "-c", "block_spin", "-o", str(tmp_path / "o"), "--no-cache", "--scheduler"]
+    for address, match in (("no-port", "missing port.*expected a scheduler address"),
+                           ("tcp://[::1", "invalid address|expected a scheduler address")):
+        _one_line_error(capsys, [*study, address], match)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        address = f"tcp://127.0.0.1:{_closed_port()}"
+        _one_line_error(capsys, [*study, address],
+                        f"cannot connect to the Dask scheduler at {address}: .*after 1 s")
+        with distributed.LocalCluster(n_workers=0, host="127.0.0.1", protocol="tcp",
+                                      dashboard_address=None) as cluster:
+            _one_line_error(capsys, [*study, cluster.scheduler_address], "has no workers")
+    assert not (tmp_path / "o" / "results.json").exists()
 
 
 def test_bad_input_as_a_subprocess(tmp_path):
