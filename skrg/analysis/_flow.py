@@ -726,7 +726,8 @@ class CouplingFlowAnalyzer(TransformerMixin, BaseEstimator):
         if np.isfinite(self.critical_temperature_):
             t = int(np.argmin(np.abs(temperatures - self.critical_temperature_)))
         else:
-            change = np.abs(self.flow_[:, -1] - self.flow_[:, -2])
+            with np.errstate(invalid="ignore"):  # inf - inf: ordered data, K_nn = inf
+                change = np.abs(self.flow_[:, -1] - self.flow_[:, -2])
             t = int(np.nanargmin(change)) if np.isfinite(change).any() else 0
         self.exponent_temperature_ = float(temperatures[t])
         rows = groups[t]

@@ -34,6 +34,8 @@ def hoyer_sparsity(W):
     ValueError
         If ``W`` has NaN or infinite values, more than 2 dimensions, or fewer
         than 2 columns (with one entry every row is trivially "one-hot").
+    TypeError
+        If ``W`` is not real numbers (complex, strings, objects).
 
     Examples
     --------
@@ -41,7 +43,10 @@ def hoyer_sparsity(W):
     >>> hoyer_sparsity([[0, 0, 3, 0], [1, 1, 1, 1], [-2, 2, 0, 0], [0, 0, 0, 0]])
     array([1.        , 0.        , 0.58578644,        nan])
     """
-    W = np.asarray(W, dtype=np.float64)
+    W = np.asarray(W)
+    if W.dtype.kind not in "biuf":  # complex would lose its imaginary part silently
+        raise TypeError(f"W must hold real numbers, got dtype {W.dtype}.")
+    W = W.astype(np.float64)
     if W.ndim == 1:
         W = W[None, :]
     if W.ndim != 2:

@@ -47,7 +47,7 @@ def check_allocation(n_bytes, what, hint):
     >>> check_allocation(2**80, "X", "ask for fewer samples")
     Traceback (most recent call last):
     ...
-    ValueError: X would take ... PiB, more than the ... of memory of this machine; ask for fewer samples.
+    ValueError: X would take ... PiB, more than the ... of memory of this machine; ask for ...
     """
     memory = _physical_memory()
     if memory is not None and n_bytes > memory:
