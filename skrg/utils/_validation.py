@@ -151,11 +151,13 @@ def _as_numeric(X, name):
     if X.dtype != object:
         return X
     for value in X.flat:
+        if isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be numeric, got the string {value!r} in an object "
+                            "array (strings are not spins).")
         if not isinstance(value, (numbers.Real, np.bool_)):
-            raise TypeError(
-                f"{name} must be numeric, got an object array holding {value!r} "
-                f"({type(value).__name__})."
-            )
+            # Worded as Python's float() would, which sklearn's check_dtype_object expects.
+            raise TypeError(f"{name} must be numeric: float() argument must be a string or a "
+                            f"real number, not {type(value).__name__!r} ({value!r}).")
     return X.astype(np.float64)
 
 
