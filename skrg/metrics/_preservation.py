@@ -104,7 +104,9 @@ def _fit(coarse, fine):
         # R^2 against the variation of G' over r: a plateau <m^2> (near and below
         # T_c on a finite lattice) must not count as agreement.
         spread = np.sum((coarse - coarse.mean(axis=-1, keepdims=True)) ** 2, axis=-1)
-        score = 1.0 - residual / spread
+        # Undefined (NaN, as documented) when G' does not vary over r, whatever the
+        # residual: 1 - residual / 0 would be -inf for the same undefined R^2.
+        score = np.where(spread > 0, 1.0 - residual / spread, np.nan)
     return zeta2, score
 
 

@@ -237,6 +237,7 @@ def test_metrics_on_valid_spins(data):
     if result is not None:
         for key in ("coarse", "fine", "coarse_error", "fine_error"):
             assert np.all(np.isfinite(result[key]))
+        assert not math.isinf(result.score)
         if math.isnan(result.score):  # documented: G' constant over r, or G zero
             assert np.ptp(result.coarse) == 0 or np.all(result.fine == 0)
     entropy = outcome(lambda: metrics.coarse_entropy(rg, X, n_jackknife_blocks=2))
