@@ -438,6 +438,14 @@ def autocorrelation_function(x, max_lag=None):
     rho : ndarray of shape (max_lag + 1,), float64
         ``rho[0] = 1``. A constant series gives zeros at every lag > 0.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a finite 1D series of at least 2 steps, or ``max_lag``
+        is outside ``[0, n_steps - 1]``.
+    TypeError
+        If ``max_lag`` is not an int.
+
     Examples
     --------
     >>> from skrg.ising.observables import autocorrelation_function
@@ -481,6 +489,12 @@ def integrated_autocorrelation_time(x, *, c=5.0):
     tau : float
         At least 1. A constant series returns 1. A series shorter than about
         ``50 * tau`` gives an underestimate.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a finite 1D series of at least 2 steps, or ``c`` is not a
+        positive finite number.
 
     Examples
     --------
@@ -528,6 +542,14 @@ def binned_standard_error(x, *, n_bins=32):
     -------
     error : float or ndarray of shape (k,)
         A float for 1D input, one error per column for 2D input.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not finite, 1D or 2D, ``n_bins < 2``, or ``x`` has fewer than
+        ``2 * n_bins`` steps.
+    TypeError
+        If ``n_bins`` is not an int.
 
     Examples
     --------

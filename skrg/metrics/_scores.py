@@ -220,6 +220,15 @@ def reconstruction_score(estimator, X, y=None):
     -------
     score : float
 
+    Raises
+    ------
+    NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If it has no ``inverse_transform``.
+    ValueError
+        If ``X`` is not spins in [-1, 1], or the reconstruction has another shape.
+
     Examples
     --------
     >>> from skrg import BlockSpinRG
@@ -275,6 +284,14 @@ def coarse_entropy(estimator, X, *, patch_size=2, n_jackknife_blocks=20):
     -------
     result : Bunch
         ``value`` (bits per coarse spin), ``std`` (jackknife), ``patch_size``.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not -1/+1 spins, the estimator has no coarse geometry,
+        ``patch_size`` is not an int from 1 to the smallest coarse side (16 spins
+        per patch at most), or ``n_jackknife_blocks`` is below 2 or above the
+        number of rows.
 
     Examples
     --------

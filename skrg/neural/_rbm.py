@@ -698,7 +698,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return -self._free_energy(X) - self.log_partition()
 
     def log_partition(self):
-        """Exact ``log Z``, enumerating the smaller layer (at most 20 units)."""
+        """Exact ``log Z``, enumerating the smaller layer (at most 20 units).
+
+        Raises
+        ------
+        ValueError
+            If both layers have more than 20 units (use :meth:`ais_log_partition`).
+        """
         check_is_fitted(self)
         n_hidden, n_visible = self.components_.shape
         if min(n_hidden, n_visible) > _MAX_ENUMERATED_UNITS:

@@ -191,6 +191,12 @@ class CouplingFlowDisplay:
         Returns
         -------
         display : CouplingFlowDisplay
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is unknown, ``operators`` names no fitted operator, or
+            the arrays do not have the shapes the temperatures and levels need.
         """
         caller = f"{type(self).__name__}.plot"
         check_matplotlib_support(caller)
@@ -471,6 +477,14 @@ class ExponentConvergenceDisplay:
         Returns
         -------
         display : ExponentConvergenceDisplay
+
+        Raises
+        ------
+        TypeError
+            If ``estimates`` is not a dict.
+        ValueError
+            If its keys are not among ``"y_t"``, ``"nu"``, ``"y_h"``, or ``pairs``
+            names level pairs that do not exist.
         """
         caller = f"{type(self).__name__}.plot"
         check_matplotlib_support(caller)

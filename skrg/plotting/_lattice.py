@@ -546,6 +546,15 @@ class ConfigurationsDisplay:
         -------
         display : ConfigurationsDisplay
 
+        Raises
+        ------
+        TypeError
+            If ``levels`` or ``lattice_shapes`` is not a list.
+        ValueError
+            If there is no level, a shape per level is missing or does not match
+            its array, the levels hold different rows, a level is not spins in
+            [-1, 1], or ``samples`` names rows that do not exist.
+
         Examples
         --------
         >>> import numpy as np
@@ -605,6 +614,12 @@ class ConfigurationsDisplay:
         Returns
         -------
         display : ConfigurationsDisplay
+
+        Raises
+        ------
+        ValueError
+            If a lattice shape is invalid, not 1D or 2D, or does not match its
+            level, or ``levels``/``samples`` do not label every level and row.
         """
         caller = f"{type(self).__name__}.plot"
         check_matplotlib_support(caller)

@@ -192,6 +192,11 @@ class BlockSpinRG(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         -------
         X_fine : ndarray of shape (n_samples, n_sites)
             Same dtype as the validated input (int8 for spins).
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2D spins in [-1, 1] with one column per coarse site.
         """
         check_is_fitted(self)
         X, hard = _inspect_spins(X, "X")

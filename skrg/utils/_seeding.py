@@ -5,6 +5,9 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._memory import check_allocation
+from ._validation import check_int
+
 
 def spawn_seeds(random_state, n_seeds):
     """Derive ``n_seeds`` independent 32-bit seeds from ``random_state``.
@@ -26,6 +29,14 @@ def spawn_seeds(random_state, n_seeds):
     -------
     seeds : ndarray of shape (n_seeds,), dtype uint32
 
+    Raises
+    ------
+    TypeError
+        If ``n_seeds`` is not an int.
+    ValueError
+        If ``n_seeds`` is negative or more seeds than memory holds, or an int
+        ``random_state`` is negative.
+
     Examples
     --------
     >>> from skrg.utils import spawn_seeds
@@ -33,6 +44,9 @@ def spawn_seeds(random_state, n_seeds):
     >>> bool((a == spawn_seeds(0, 4)).all()), len(set(a.tolist()))
     (True, 4)
     """
+    n_seeds = check_int(n_seeds, "n_seeds")
+    # A SeedSequence and its state take a few hundred bytes each.
+    check_allocation(n_seeds * 512, f"{n_seeds} seed sequences", "ask for fewer n_seeds")
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
             raise ValueError(f"random_state must be non-negative, got {random_state}.")

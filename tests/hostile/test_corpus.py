@@ -621,7 +621,28 @@ def _observables_cases():
     return cases
 
 
-PARAM_CASES = _lattice_cases() + _make_ising_cases() + _exact_cases() + _observables_cases()
+def _utils_cases():
+    from skrg.utils import binary_to_spins, spawn_seeds
+
+    return [
+        ("utils.spawn_seeds-n_seeds-negative", lambda: spawn_seeds(0, -1), VE("n_seeds")),
+        ("utils.spawn_seeds-n_seeds-float", lambda: spawn_seeds(0, 2.5), TE("n_seeds")),
+        ("utils.spawn_seeds-n_seeds-string", lambda: spawn_seeds(0, "3"), TE("n_seeds")),
+        ("utils.spawn_seeds-n_seeds-huge", lambda: spawn_seeds(0, HUGE), VE("n_seeds")),
+        ("utils.spawn_seeds-random_state-negative", lambda: spawn_seeds(-1, 2),
+         VE("random_state")),
+        ("utils.spawn_seeds-random_state-string", lambda: spawn_seeds("x", 2), VE()),
+        ("utils.spawn_seeds-0", lambda: spawn_seeds(0, 0), OK(rows_of(0))),
+        ("utils.binary_to_spins-2", lambda: binary_to_spins([[0, 2]]), VE("0 and 1")),
+        ("utils.binary_to_spins-nan", lambda: binary_to_spins([[0, np.nan]]), VE("0 and 1")),
+        ("utils.binary_to_spins-spins", lambda: binary_to_spins(data()[0]), VE("0 and 1")),
+        ("utils.binary_to_spins-bool", lambda: binary_to_spins(data()[0] > 0),
+         OK(lambda S: np.testing.assert_array_equal(S, data()[0]))),
+    ]
+
+
+PARAM_CASES = (_lattice_cases() + _make_ising_cases() + _exact_cases() + _observables_cases()
+               + _utils_cases())
 
 
 
