@@ -94,6 +94,8 @@ EQUIVALENT_X = {
     "object-int": lambda X: X.astype(object),
     "fortran": lambda X: np.asfortranarray(X),
     "strided": lambda X: np.repeat(X, 2, axis=0)[::2],
+    "big-endian": lambda X: X.astype(">f8"),
+    "dataframe": lambda X: __import__("pandas").DataFrame(X),
 }
 
 
