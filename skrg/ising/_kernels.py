@@ -1,13 +1,20 @@
 """Numba kernels of the Ising samplers.
 
 Every kernel is serial and releases the GIL. Randomness comes from an explicit
-xoshiro256+ generator whose four-word state (``new_rng_state``) each chain owns
-and passes to every call, so chains run in parallel under any joblib backend
-and a chain's output depends only on its seed. It is about twice as fast as
-numba's Mersenne Twister in the Metropolis loop, where drawing random numbers
-is most of the work. Lattices enter as neighbour tables (see
+xoshiro256++ generator (Blackman & Vigna) whose four-word state
+(``new_rng_state``) each chain owns and passes to every call, so chains run in
+parallel under any joblib backend and a chain's output depends only on its
+seed. All 64 bits of its output are statistically clean (unlike xoshiro256+,
+whose low bits are weak), so a Metropolis sweep splits each output into two
+32-bit draws.
+
+The cluster algorithms read the lattice as a neighbour table (see
 :meth:`skrg.lattice.Lattice.neighbours`): column ``a < ndim`` is the ``+1``
-neighbour along axis ``a``, so one code path serves 1D, 2D and 3D.
+neighbour along axis ``a``, so one code path serves 1D, 2D and 3D. Metropolis,
+whose sweep costs a few nanoseconds per site, reads it as rows along the last
+axis instead: neighbours along a row are the next and previous entries, and the
+other ``2 (ndim - 1)`` neighbours sit at the same column of neighbouring rows, so
+only one row offset per neighbouring row is looked up, not one index per site.
 
 A chain kernel runs ``n_sweeps`` sweeps (recording bond sum, magnetization and
 number of flipped spins of each sweep into ``trace`` while it has rows), then
@@ -19,15 +26,20 @@ from numba import njit
 
 METROPOLIS, WOLFF, SWENDSEN_WANG = 0, 1, 2
 
-_U64_17 = np.uint64(17)
-_U64_45 = np.uint64(45)
-_U64_19 = np.uint64(19)
-_U64_11 = np.uint64(11)
+# numba promotes uint64 combined with a plain int to float64: every constant
+# that meets generator words or Metropolis indices is a uint64.
+_U64_0, _U64_1, _U64_2 = np.uint64(0), np.uint64(1), np.uint64(2)
+_U64_11, _U64_17, _U64_19 = np.uint64(11), np.uint64(17), np.uint64(19)
+_U64_23, _U64_32, _U64_41, _U64_45 = np.uint64(23), np.uint64(32), np.uint64(41), np.uint64(45)
+_LOW_32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = 2.0**-53
+# Metropolis thresholds are indexed by s_i h_i + _MAX_Z, h_i the sum of the
+# 2 ndim neighbours of site i (ndim <= 3).
+_MAX_Z = 6
 
 
 def new_rng_state(seed):
-    """Four-word xoshiro256+ state from an integer seed, via ``SeedSequence``."""
+    """Four-word xoshiro256++ state from an integer seed, via ``SeedSequence``."""
     state = np.random.SeedSequence(int(seed)).generate_state(4, dtype=np.uint64)
     if not state.any():  # the all-zero state is the generator's only fixed point
         state[0] = 1
@@ -35,10 +47,10 @@ def new_rng_state(seed):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _random(state):
-    """Next uniform double in [0, 1) from xoshiro256+ (Blackman & Vigna), advancing ``state``."""
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
-    result = s0 + s3
+def _next(s0, s1, s2, s3):
+    """One xoshiro256++ output and the advanced state, all in registers."""
+    x = s0 + s3
+    result = ((x << _U64_23) | (x >> _U64_41)) + s0
     t = s1 << _U64_17
     s2 ^= s0
     s3 ^= s1
@@ -46,36 +58,142 @@ def _random(state):
     s0 ^= s3
     s2 ^= t
     s3 = (s3 << _U64_45) | (s3 >> _U64_19)
+    return result, s0, s1, s2, s3
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _random(state):
+    """Next uniform double in [0, 1) (the top 53 bits), advancing ``state`` in place."""
+    result, s0, s1, s2, s3 = _next(state[0], state[1], state[2], state[3])
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
     return (result >> _U64_11) * _TO_UNIT
 
 
 @njit(nogil=True, cache=True)
-def _bond_sum(spins, neighbours, ndim):
-    total = 0
+def _bond_sum_and_magnetization(spins, neighbours, ndim):
+    bonds = 0
+    magnetization = 0
     for i in range(spins.shape[0]):
         s = spins[i]
+        magnetization += s
         for a in range(ndim):
-            total += s * spins[neighbours[i, a]]
-    return total
+            bonds += s * spins[neighbours[i, a]]
+    return bonds, magnetization
+
+
+def metropolis_rows(lattice):
+    """Row tables of the Metropolis kernel: neighbouring-row offsets and row colours.
+
+    A row is a line of sites along the last axis, ``n_sites // shape[-1]`` of
+    them. Returns the first site of each neighbouring row along every other axis
+    (uint64, shape ``(n_rows, 2 * (ndim - 1))``) and the checkerboard colour of
+    each row's first site (uint8, shape ``(n_rows,)``).
+    """
+    n_cols = lattice.shape[-1]
+    first_sites = lattice.neighbours()[::n_cols]
+    leading = list(range(lattice.ndim - 1))
+    columns = leading + [lattice.ndim + a for a in leading]
+    row_neighbours = np.ascontiguousarray(first_sites[:, columns], dtype=np.uint64)
+    return row_neighbours, lattice.parity()[::n_cols].astype(np.uint8)
 
 
 @njit(nogil=True, cache=True)
-def _metropolis_sweep(spins, neighbours, sublattices, acceptance, rng):
-    """One checkerboard sweep: every site of colour 0, then every site of colour 1."""
-    z = neighbours.shape[1]
+def metropolis_thresholds(beta, z):
+    """Flip thresholds for a 32-bit draw, indexed by ``s_i h_i + 6``.
+
+    A move is taken when the draw is below ``ceil(2**32 min(1, exp(-2 beta s h)))``,
+    with probability within 2**-32 of Metropolis's (always, when the energy does
+    not rise). In 1D a move costing no energy is taken with probability 1/2
+    instead of 1: checkerboard sweeps that always take it are not ergodic there
+    (a domain wall then steps deterministically, every wall the same way, and
+    walls never meet); any acceptance in (0, 1] keeps detailed balance and 1/2
+    turns the wall motion into a random walk.
+    """
+    thresholds = np.zeros(2 * _MAX_Z + 1, dtype=np.uint64)
+    for energy_index in range(-z, z + 1, 2):
+        acceptance = min(1.0, np.exp(-2.0 * beta * energy_index))
+        if z == 2 and energy_index == 0:
+            acceptance = 0.5
+        thresholds[energy_index + _MAX_Z] = np.uint64(np.ceil(acceptance * 2.0**32))
+    return thresholds
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _metropolis_site(spins, i, field, thresholds, draw):
+    s = spins[i]
+    flip = draw < thresholds[np.uint64(s * field + _MAX_Z)]
+    # A select, not a branch: the outcome is random, so a branch mispredicts.
+    spins[i] = -s if flip else s
+    return flip
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _field(spins, row, column, left, right, o0, o1, o2, o3, n_row_neighbours):
+    field = spins[row + left] + spins[row + right]
+    if n_row_neighbours >= 2:
+        field += spins[o0 + column] + spins[o1 + column]
+    if n_row_neighbours >= 4:
+        field += spins[o2 + column] + spins[o3 + column]
+    return field
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, n_row_neighbours):
+    """One sweep, every site of colour 0 then every site of colour 1, row by row.
+
+    Indices are unsigned so that numba emits no negative-index wraparound, and
+    each generator output decides two sites of a row.
+    """
+    n_rows = row_parity.shape[0]
+    n_cols = np.uint64(spins.shape[0] // n_rows)
+    last = n_cols - _U64_1
+    # Sites of one colour in a row: n_cols // 2, taken in pairs, one left over if odd.
+    n_pairs = spins.shape[0] // n_rows // 4
+    leftover = (spins.shape[0] // n_rows // 2) % 2 == 1
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
+    o0 = o1 = o2 = o3 = _U64_0
     flipped = 0
     for colour in range(2):
-        for i in sublattices[colour]:
-            field = 0
-            for k in range(z):
-                field += spins[neighbours[i, k]]
-            energy_index = spins[i] * field
-            # A move that lowers the energy is always taken: no random number needed.
-            if energy_index < 0 or _random(rng) < acceptance[(energy_index + z) // 2]:
-                spins[i] = -spins[i]
-                flipped += 1
+        for r in range(n_rows):
+            row = np.uint64(r) * n_cols
+            if n_row_neighbours >= 2:
+                o0, o1 = row_neighbours[r, 0], row_neighbours[r, 1]
+            if n_row_neighbours >= 4:
+                o2, o3 = row_neighbours[r, 2], row_neighbours[r, 3]
+            c = np.uint64((row_parity[r] + colour) & 1)
+            for _ in range(n_pairs):
+                word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+                left = c - _U64_1 if c > _U64_0 else last
+                field = _field(spins, row, c, left, c + _U64_1, o0, o1, o2, o3,
+                               n_row_neighbours)
+                flipped += _metropolis_site(spins, row + c, field, thresholds,
+                                            word >> _U64_32)
+                c += _U64_2
+                right = c + _U64_1 if c < last else _U64_0
+                field = _field(spins, row, c, c - _U64_1, right, o0, o1, o2, o3,
+                               n_row_neighbours)
+                flipped += _metropolis_site(spins, row + c, field, thresholds, word & _LOW_32)
+                c += _U64_2
+            if leftover:
+                word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+                left = c - _U64_1 if c > _U64_0 else last
+                right = c + _U64_1 if c < last else _U64_0
+                field = _field(spins, row, c, left, right, o0, o1, o2, o3, n_row_neighbours)
+                flipped += _metropolis_site(spins, row + c, field, thresholds,
+                                            word >> _U64_32)
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return flipped
+
+
+@njit(nogil=True, cache=True)
+def _metropolis_sweep(spins, row_neighbours, row_parity, thresholds, rng):
+    """One checkerboard sweep, compiled once per dimension (a constant neighbour count)."""
+    n_row_neighbours = row_neighbours.shape[1]
+    if n_row_neighbours == 0:
+        return _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, 0)
+    if n_row_neighbours == 2:
+        return _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, 2)
+    return _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, 4)
 
 
 @njit(nogil=True, cache=True)
@@ -138,10 +256,10 @@ def _swendsen_wang_update(spins, neighbours, p_add, parent, cluster_flip, rng):
 
 
 @njit(nogil=True, cache=True)
-def _sweep(algorithm, spins, neighbours, sublattices, acceptance, p_add, updates_per_sweep,
-           workspace, cluster_flip, rng):
+def _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds, p_add,
+           updates_per_sweep, workspace, cluster_flip, rng):
     if algorithm == METROPOLIS:
-        return _metropolis_sweep(spins, neighbours, sublattices, acceptance, rng)
+        return _metropolis_sweep(spins, row_neighbours, row_parity, thresholds, rng)
     if algorithm == WOLFF:
         flipped = 0
         for _ in range(updates_per_sweep):
@@ -151,8 +269,8 @@ def _sweep(algorithm, spins, neighbours, sublattices, acceptance, p_add, updates
 
 
 @njit(nogil=True, cache=True)
-def run_chain(algorithm, spins, neighbours, sublattices, beta, updates_per_sweep, n_sweeps,
-              thin, out, trace, rng):
+def run_chain(algorithm, spins, neighbours, row_neighbours, row_parity, beta, updates_per_sweep,
+              n_sweeps, thin, out, trace, rng):
     """Advance one Markov chain in place and write samples into ``out``.
 
     Parameters
@@ -162,8 +280,9 @@ def run_chain(algorithm, spins, neighbours, sublattices, beta, updates_per_sweep
     spins : int8 array of shape (n_sites,)
         Chain state, updated in place.
     neighbours : int32 array of shape (n_sites, 2 * ndim)
-    sublattices : int32 array of shape (2, n_sites // 2)
-        Checkerboard colours (Metropolis only; any array otherwise).
+    row_neighbours, row_parity : uint64 and uint8 arrays
+        The row tables of ``metropolis_rows`` (Metropolis only; any arrays of
+        those types otherwise).
     beta : float
         Inverse temperature.
     updates_per_sweep : int
@@ -181,28 +300,22 @@ def run_chain(algorithm, spins, neighbours, sublattices, beta, updates_per_sweep
         Generator state of this chain (``new_rng_state``), advanced in place.
     """
     n_sites, z = neighbours.shape
-    ndim = z // 2
-    acceptance = np.minimum(1.0, np.exp(-2.0 * beta * np.arange(-z, z + 1, 2)))
-    if ndim == 1:
-        # Checkerboard sweeps that always take a move costing no energy are not
-        # ergodic in 1D: a domain wall then steps deterministically, every wall
-        # the same way, and walls never meet. Any acceptance in (0, 1] keeps
-        # detailed balance; 1/2 turns the wall motion into a random walk.
-        acceptance[z // 2] = 0.5
+    thresholds = metropolis_thresholds(beta, z)
     p_add = -np.expm1(-2.0 * beta)
     workspace = np.empty(n_sites, dtype=np.int32)
     cluster_flip = np.empty(n_sites, dtype=np.int8)
     for sweep in range(n_sweeps):
-        flipped = _sweep(algorithm, spins, neighbours, sublattices, acceptance, p_add,
-                         updates_per_sweep, workspace, cluster_flip, rng)
+        flipped = _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds,
+                         p_add, updates_per_sweep, workspace, cluster_flip, rng)
         if sweep < trace.shape[0]:
-            trace[sweep, 0] = _bond_sum(spins, neighbours, ndim)
-            trace[sweep, 1] = np.sum(spins.astype(np.int64))
+            trace[sweep, 0], trace[sweep, 1] = _bond_sum_and_magnetization(
+                spins, neighbours, z // 2
+            )
             trace[sweep, 2] = flipped
     for row in range(out.shape[0]):
         for _ in range(thin):
-            _sweep(algorithm, spins, neighbours, sublattices, acceptance, p_add,
-                   updates_per_sweep, workspace, cluster_flip, rng)
+            _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds,
+                   p_add, updates_per_sweep, workspace, cluster_flip, rng)
         if algorithm == METROPOLIS and _random(rng) < 0.5:
             # A global flip leaves the energy unchanged, so it is a valid move that
             # lets single-spin dynamics visit both ordered states below T_c.

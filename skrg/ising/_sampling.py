@@ -95,9 +95,10 @@ class _Chain:
         self.n_sites = lattice.n_sites
         self.beta = 1.0 / temperature
         self.neighbours = lattice.neighbours()
-        self.sublattices = (
-            lattice.sublattices() if algorithm == "metropolis" else np.zeros((2, 0), np.int32)
-        )
+        if algorithm == "metropolis":
+            self.rows = _kernels.metropolis_rows(lattice)
+        else:
+            self.rows = np.zeros((0, 0), np.uint64), np.zeros(0, np.uint8)
         self.updates_per_sweep = 1
         self.mean_cluster_size = np.nan
         self.sweeps_done = 0
@@ -113,7 +114,7 @@ class _Chain:
         out = np.empty((0, self.n_sites), np.int8) if out is None else out
         trace = np.empty((min(n_trace, n_sweeps), 3), dtype=np.int64)
         _kernels.run_chain(
-            self.code, self.spins, self.neighbours, self.sublattices, self.beta,
+            self.code, self.spins, self.neighbours, *self.rows, self.beta,
             self.updates_per_sweep, n_sweeps, thin, out, trace, self.rng,
         )
         self.sweeps_done += n_sweeps
