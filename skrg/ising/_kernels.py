@@ -31,11 +31,14 @@ METROPOLIS, WOLFF, SWENDSEN_WANG = 0, 1, 2
 _U64_0, _U64_1, _U64_2 = np.uint64(0), np.uint64(1), np.uint64(2)
 _U64_11, _U64_17, _U64_19 = np.uint64(11), np.uint64(17), np.uint64(19)
 _U64_23, _U64_32, _U64_41, _U64_45 = np.uint64(23), np.uint64(32), np.uint64(41), np.uint64(45)
+_U64_63 = np.uint64(63)
 _LOW_32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = 2.0**-53
 # Metropolis thresholds are indexed by s_i h_i + _MAX_Z, h_i the sum of the
 # 2 ndim neighbours of site i (ndim <= 3).
 _MAX_Z = 6
+# Swendsen-Wang marks, above the three bond bits.
+_IN_CLUSTER, _FLIP = np.uint8(8), np.uint8(16)
 
 
 def new_rng_state(seed):
@@ -69,25 +72,14 @@ def _random(state):
     return (result >> _U64_11) * _TO_UNIT
 
 
-@njit(nogil=True, cache=True)
-def _bond_sum_and_magnetization(spins, neighbours, ndim):
-    bonds = 0
-    magnetization = 0
-    for i in range(spins.shape[0]):
-        s = spins[i]
-        magnetization += s
-        for a in range(ndim):
-            bonds += s * spins[neighbours[i, a]]
-    return bonds, magnetization
-
-
-def metropolis_rows(lattice):
-    """Row tables of the Metropolis kernel: neighbouring-row offsets and row colours.
+def lattice_rows(lattice):
+    """Row tables of a lattice: neighbouring-row offsets and row colours.
 
     A row is a line of sites along the last axis, ``n_sites // shape[-1]`` of
     them. Returns the first site of each neighbouring row along every other axis
     (uint64, shape ``(n_rows, 2 * (ndim - 1))``) and the checkerboard colour of
-    each row's first site (uint8, shape ``(n_rows,)``).
+    each row's first site (uint8, shape ``(n_rows,)``). The ``+1`` neighbours
+    come first, as in :meth:`skrg.lattice.Lattice.neighbours`.
     """
     n_cols = lattice.shape[-1]
     first_sites = lattice.neighbours()[::n_cols]
@@ -95,6 +87,32 @@ def metropolis_rows(lattice):
     columns = leading + [lattice.ndim + a for a in leading]
     row_neighbours = np.ascontiguousarray(first_sites[:, columns], dtype=np.uint64)
     return row_neighbours, lattice.parity()[::n_cols].astype(np.uint8)
+
+
+@njit(nogil=True, cache=True)
+def _bond_sum_and_magnetization(spins, row_neighbours):
+    """Sum of ``s_i s_j`` over the bonds to every ``+1`` neighbour, and sum of ``s_i``.
+
+    Row by row with unsigned indices, so the inner loops vectorize.
+    """
+    n_rows = row_neighbours.shape[0]
+    n_cols = np.uint64(spins.shape[0] // n_rows)
+    last = n_cols - _U64_1
+    bonds = 0
+    magnetization = 0
+    for r in range(n_rows):
+        row = np.uint64(r) * n_cols
+        for c in range(last):
+            i = row + np.uint64(c)
+            bonds += spins[i] * spins[i + _U64_1]
+        bonds += spins[row + last] * spins[row]
+        for a in range(row_neighbours.shape[1] // 2):
+            above = row_neighbours[r, a]
+            for c in range(n_cols):
+                bonds += spins[row + np.uint64(c)] * spins[above + np.uint64(c)]
+        for c in range(n_cols):
+            magnetization += spins[row + np.uint64(c)]
+    return bonds, magnetization
 
 
 @njit(nogil=True, cache=True)
@@ -196,76 +214,122 @@ def _metropolis_sweep(spins, row_neighbours, row_parity, thresholds, rng):
     return _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, 4)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _wolff_join(spins, j, sign, draw, threshold, stack, top):
+    """Add site ``j`` to the cluster if aligned and the bond opens; return the new stack top.
+
+    Selects, not branches: whether the bond opens is random, so a branch would
+    mispredict about every other time. ``j`` is written above the top either
+    way and only kept if it joined.
+    """
+    joins = (spins[j] == sign) & (draw < threshold)
+    # Flipping a spin as it joins marks it as visited.
+    spins[j] = -sign if joins else spins[j]
+    stack[top] = j
+    return top + joins
+
+
 @njit(nogil=True, cache=True)
-def _wolff_update(spins, neighbours, p_add, stack, rng):
-    """Grow and flip one Wolff cluster; return its size."""
+def _wolff_update(spins, neighbours, threshold, stack, rng):
+    """Grow and flip one Wolff cluster; return its size.
+
+    Every neighbour of a cluster site is tested with a 32-bit draw (half a
+    generator output), aligned or not; a bond opens when the draw is below
+    ``threshold = ceil(2**32 p_add)``.
+    """
     n_sites, z = neighbours.shape
     seed_site = int(_random(rng) * n_sites)
     sign = spins[seed_site]
-    # Flipping a spin as it joins marks it as visited.
     spins[seed_site] = -sign
     stack[0] = seed_site
     top = 1
     size = 1
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     while top > 0:
         top -= 1
         i = stack[top]
-        for k in range(z):
-            j = neighbours[i, k]
-            if spins[j] == sign and _random(rng) < p_add:
-                spins[j] = -sign
-                stack[top] = j
-                top += 1
-                size += 1
+        before = top
+        for k in range(0, z, 2):  # z = 2 ndim is even: two neighbours per output
+            word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+            top = _wolff_join(spins, neighbours[i, k], sign, word >> _U64_32, threshold,
+                              stack, top)
+            top = _wolff_join(spins, neighbours[i, k + 1], sign, word & _LOW_32, threshold,
+                              stack, top)
+        size += top - before
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return size
 
 
-@njit(nogil=True, cache=True)
-def _find(parent, i):
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+@njit(nogil=True, cache=True, inline="always")
+def _bond_opens(spins, i, j, draw, threshold):
+    return np.uint8((spins[i] == spins[j]) & (draw < threshold))
 
 
 @njit(nogil=True, cache=True)
-def _swendsen_wang_update(spins, neighbours, p_add, parent, cluster_flip, rng):
-    """Activate bonds, label clusters by union-find, flip each cluster with probability 1/2."""
-    n_sites = spins.shape[0]
-    ndim = neighbours.shape[1] // 2
+def _swendsen_wang_update(spins, neighbours, threshold, stack, bonds, rng):
+    """Open bonds, find every cluster by a depth-first search, flip each with probability 1/2.
+
+    Bit ``a`` of ``bonds[i]`` says whether the bond from ``i`` to its ``+1``
+    neighbour along axis ``a`` is open (bonds are tested with 32-bit draws,
+    aligned or not, as in ``_wolff_update``). The search only marks sites, bit
+    3 for "in a cluster" and bit 4 for "flip"; the spins are flipped in one
+    pass at the end. Measured, this beats flipping during the search, and
+    union-find.
+    """
+    n_sites, z = neighbours.shape
+    ndim = z // 2
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     for i in range(n_sites):
-        parent[i] = i
-        cluster_flip[i] = 0
-    for i in range(n_sites):
-        for a in range(ndim):
-            j = neighbours[i, a]
-            if spins[i] == spins[j] and _random(rng) < p_add:
-                root_i = _find(parent, i)
-                root_j = _find(parent, j)
-                if root_i != root_j:
-                    parent[max(root_i, root_j)] = min(root_i, root_j)
+        word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+        bits = _bond_opens(spins, i, neighbours[i, 0], word >> _U64_32, threshold)
+        if ndim >= 2:
+            bits |= _bond_opens(spins, i, neighbours[i, 1], word & _LOW_32, threshold) << 1
+        if ndim == 3:
+            word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+            bits |= _bond_opens(spins, i, neighbours[i, 2], word >> _U64_32, threshold) << 2
+        bonds[i] = bits
+    for first in range(n_sites):
+        if bonds[first] & _IN_CLUSTER:
+            continue
+        word, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+        mark = _IN_CLUSTER | (_FLIP if word >> _U64_63 else np.uint8(0))
+        bonds[first] |= mark
+        stack[0] = first
+        top = 1
+        while top > 0:
+            top -= 1
+            i = stack[top]
+            for a in range(ndim):
+                j = neighbours[i, a]  # bond i -> j is bit a of i
+                if (bonds[i] >> a) & 1 and not bonds[j] & _IN_CLUSTER:
+                    bonds[j] |= mark
+                    stack[top] = j
+                    top += 1
+                j = neighbours[i, ndim + a]  # bond j -> i is bit a of j
+                if (bonds[j] >> a) & 1 and not bonds[j] & _IN_CLUSTER:
+                    bonds[j] |= mark
+                    stack[top] = j
+                    top += 1
     flipped = 0
     for i in range(n_sites):
-        root = _find(parent, i)
-        if cluster_flip[root] == 0:
-            cluster_flip[root] = 1 if _random(rng) < 0.5 else -1
-        if cluster_flip[root] < 0:
-            spins[i] = -spins[i]
-            flipped += 1
+        flip = bonds[i] & _FLIP
+        spins[i] = -spins[i] if flip else spins[i]
+        flipped += flip != 0
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return flipped
 
 
 @njit(nogil=True, cache=True)
-def _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds, p_add,
-           updates_per_sweep, workspace, cluster_flip, rng):
+def _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds, add_threshold,
+           updates_per_sweep, workspace, bonds, rng):
     if algorithm == METROPOLIS:
         return _metropolis_sweep(spins, row_neighbours, row_parity, thresholds, rng)
     if algorithm == WOLFF:
         flipped = 0
         for _ in range(updates_per_sweep):
-            flipped += _wolff_update(spins, neighbours, p_add, workspace, rng)
+            flipped += _wolff_update(spins, neighbours, add_threshold, workspace, rng)
         return flipped
-    return _swendsen_wang_update(spins, neighbours, p_add, workspace, cluster_flip, rng)
+    return _swendsen_wang_update(spins, neighbours, add_threshold, workspace, bonds, rng)
 
 
 @njit(nogil=True, cache=True)
@@ -281,8 +345,7 @@ def run_chain(algorithm, spins, neighbours, row_neighbours, row_parity, beta, up
         Chain state, updated in place.
     neighbours : int32 array of shape (n_sites, 2 * ndim)
     row_neighbours, row_parity : uint64 and uint8 arrays
-        The row tables of ``metropolis_rows`` (Metropolis only; any arrays of
-        those types otherwise).
+        The row tables of ``lattice_rows``.
     beta : float
         Inverse temperature.
     updates_per_sweep : int
@@ -301,21 +364,22 @@ def run_chain(algorithm, spins, neighbours, row_neighbours, row_parity, beta, up
     """
     n_sites, z = neighbours.shape
     thresholds = metropolis_thresholds(beta, z)
-    p_add = -np.expm1(-2.0 * beta)
+    # Bonds between aligned neighbours open with probability 1 - exp(-2 beta).
+    add_threshold = np.uint64(np.ceil(-np.expm1(-2.0 * beta) * 2.0**32))
     workspace = np.empty(n_sites, dtype=np.int32)
-    cluster_flip = np.empty(n_sites, dtype=np.int8)
+    bonds = np.empty(n_sites, dtype=np.uint8)
     for sweep in range(n_sweeps):
         flipped = _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds,
-                         p_add, updates_per_sweep, workspace, cluster_flip, rng)
+                         add_threshold, updates_per_sweep, workspace, bonds, rng)
         if sweep < trace.shape[0]:
             trace[sweep, 0], trace[sweep, 1] = _bond_sum_and_magnetization(
-                spins, neighbours, z // 2
+                spins, row_neighbours
             )
             trace[sweep, 2] = flipped
     for row in range(out.shape[0]):
         for _ in range(thin):
             _sweep(algorithm, spins, neighbours, row_neighbours, row_parity, thresholds,
-                   p_add, updates_per_sweep, workspace, cluster_flip, rng)
+                   add_threshold, updates_per_sweep, workspace, bonds, rng)
         if algorithm == METROPOLIS and _random(rng) < 0.5:
             # A global flip leaves the energy unchanged, so it is a valid move that
             # lets single-spin dynamics visit both ordered states below T_c.

@@ -95,10 +95,7 @@ class _Chain:
         self.n_sites = lattice.n_sites
         self.beta = 1.0 / temperature
         self.neighbours = lattice.neighbours()
-        if algorithm == "metropolis":
-            self.rows = _kernels.metropolis_rows(lattice)
-        else:
-            self.rows = np.zeros((0, 0), np.uint64), np.zeros(0, np.uint8)
+        self.rows = _kernels.lattice_rows(lattice)
         self.updates_per_sweep = 1
         self.mean_cluster_size = np.nan
         self.sweeps_done = 0
