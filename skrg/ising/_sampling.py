@@ -1,5 +1,6 @@
 """``make_ising``: equilibrium Ising configurations from independent Markov chains."""
 
+import itertools
 import math
 import numbers
 import warnings
@@ -155,13 +156,37 @@ class _Chain:
         return tau
 
 
-def _sample_chain(algorithm, shape, temperature, n_rows, burn_in, thin, seed):
-    """Sample ``n_rows`` configurations from one chain; return them and a summary."""
-    out = np.empty((n_rows, math.prod(shape)), dtype=np.int8)
+class _Destination:
+    """The output array, as seen by a chain that runs in this process.
+
+    It pickles to an empty destination, so a chain sent to another process (a
+    process-based joblib backend) fills a block of its own and returns it,
+    while a chain in this process (threads, or ``n_jobs=1``) writes straight
+    into its rows of the output and no block is ever copied.
+    """
+
+    def __init__(self, X=None):
+        self.X = X
+
+    def __reduce__(self):
+        return (_Destination, ())
+
+
+def _sample_chain(algorithm, shape, temperature, rows, burn_in, thin, seed, destination):
+    """Sample the configurations ``rows`` (a slice) from one chain.
+
+    Returns the block of samples (None if written into ``destination``) and a
+    summary of the run.
+    """
+    n_rows = rows.stop - rows.start
+    if destination.X is None:
+        out = block = np.empty((n_rows, math.prod(shape)), dtype=np.int8)
+    else:
+        out, block = destination.X[rows], None
     if algorithm == "exact":
         rng = _kernels.new_rng_state(seed)
         _kernels.exact_chain_samples(out, math.tanh(1.0 / temperature), rng)
-        return out, dict(burn_in=0, thin=0, tau=1.0, updates_per_sweep=0, cluster=np.nan)
+        return block, dict(burn_in=0, thin=0, tau=1.0, updates_per_sweep=0, cluster=np.nan)
     chain = _Chain(algorithm, shape, temperature, seed)
     if algorithm == "wolff":
         chain.measure_cluster_size()
@@ -182,7 +207,7 @@ def _sample_chain(algorithm, shape, temperature, n_rows, burn_in, thin, seed):
         burn_in=chain.sweeps_done, thin=thin, tau=tau,
         updates_per_sweep=chain.updates_per_sweep, cluster=chain.mean_cluster_size,
     )
-    return out, summary
+    return block, summary
 
 
 @validate_params(
@@ -314,20 +339,22 @@ def make_ising(
     seeds = spawn_seeds(random_state, len(temperatures) * n_chains).reshape(-1, n_chains)
 
     X = np.empty((len(temperatures) * n_samples, math.prod(shape)), dtype=np.int8)
+    destination = _Destination(X)
+    bounds = list(itertools.accumulate(sizes * len(temperatures), initial=0))
+    rows = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
     tasks = (
-        delayed(_sample_chain)(alg, shape, t, sizes[c], burn_in, thin, seeds[k, c])
+        delayed(_sample_chain)(alg, shape, t, rows[k * n_chains + c], burn_in, thin,
+                               seeds[k, c], destination)
         for k, (alg, t) in enumerate(zip(algorithms, temperatures))
         for c in range(n_chains)
     )
     summaries = []
-    row = 0
-    # A generator lets each chain's block be copied into X and freed as it
-    # arrives, so memory stays near the size of X itself.
-    for block, summary in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        tasks
-    ):
-        X[row : row + len(block)] = block
-        row += len(block)
+    # Chains in this process write into X; a block comes back only from another
+    # process, and is copied and freed as it arrives, so memory stays near X's size.
+    results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(tasks)
+    for chain_rows, (block, summary) in zip(rows, results):
+        if block is not None:
+            X[chain_rows] = block
         summaries.append(summary)
     y = np.repeat(temperatures, n_samples)
     if not return_info:
