@@ -214,6 +214,15 @@ def _metropolis_sweep(spins, row_neighbours, row_parity, thresholds, rng):
     return _checkerboard(spins, row_neighbours, row_parity, thresholds, rng, 4)
 
 
+@njit(nogil=True, cache=True)
+def _bond_threshold(beta):
+    """A bond between aligned neighbours opens when a 32-bit draw is below this.
+
+    That is with probability ``1 - exp(-2 beta)``, to within 2**-32.
+    """
+    return np.uint64(np.ceil(-np.expm1(-2.0 * beta) * 2.0**32))
+
+
 @njit(nogil=True, cache=True, inline="always")
 def _wolff_join(spins, j, sign, draw, threshold, stack, top):
     """Add site ``j`` to the cluster if aligned and the bond opens; return the new stack top.
@@ -258,6 +267,18 @@ def _wolff_update(spins, neighbours, threshold, stack, rng):
         size += top - before
     rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return size
+
+
+@njit(nogil=True, cache=True)
+def wolff_flips(spins, neighbours, beta, n_spins, rng):
+    """Wolff updates until at least ``n_spins`` spins have flipped; return (updates, flipped)."""
+    threshold = _bond_threshold(beta)
+    stack = np.empty(spins.shape[0], dtype=np.int32)
+    updates = flipped = 0
+    while flipped < n_spins:
+        flipped += _wolff_update(spins, neighbours, threshold, stack, rng)
+        updates += 1
+    return updates, flipped
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -364,8 +385,7 @@ def run_chain(algorithm, spins, neighbours, row_neighbours, row_parity, beta, up
     """
     n_sites, z = neighbours.shape
     thresholds = metropolis_thresholds(beta, z)
-    # Bonds between aligned neighbours open with probability 1 - exp(-2 beta).
-    add_threshold = np.uint64(np.ceil(-np.expm1(-2.0 * beta) * 2.0**32))
+    add_threshold = _bond_threshold(beta)
     workspace = np.empty(n_sites, dtype=np.int32)
     bonds = np.empty(n_sites, dtype=np.uint8)
     for sweep in range(n_sweeps):

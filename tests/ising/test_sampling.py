@@ -125,7 +125,7 @@ def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):  # pragma: no cover - reaching it is the failure
         raise AssertionError("a kernel ran before the input was rejected")
 
-    for name in ("run_chain", "exact_chain_samples", "random_spins"):
+    for name in ("run_chain", "exact_chain_samples", "random_spins", "wolff_flips"):
         monkeypatch.setattr(_sampling._kernels, name, forbidden)
 
 
