@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_sampling.py            # full run, about 4 minutes on 2 cores
+    python benchmarks/bench_sampling.py            # full run, about 1.5 minutes on 2 cores
     python benchmarks/bench_sampling.py --quick    # smoke run, a few seconds
 
 Everything is measured in one process, so the ratios compare like with like on

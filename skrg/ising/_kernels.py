@@ -16,6 +16,11 @@ axis instead: neighbours along a row are the next and previous entries, and the
 other ``2 (ndim - 1)`` neighbours sit at the same column of neighbouring rows, so
 only one row offset per neighbouring row is looked up, not one index per site.
 
+Accept/reject and bond decisions are random, so a branch on them mispredicts
+often; the Metropolis and Wolff kernels apply them with selects instead, and
+test every candidate with a 32-bit draw whether or not it could be taken. (For
+the Swendsen-Wang search, branches measured faster.)
+
 A chain kernel runs ``n_sweeps`` sweeps (recording bond sum, magnetization and
 number of flipped spins of each sweep into ``trace`` while it has rows), then
 fills ``out`` one row at a time, ``thin`` sweeps apart.
