@@ -106,9 +106,13 @@ def main(argv=None):
     for row in rows:
         print(f"   {row['n_jobs']:6d} {row['baseline'] / MB:12.1f} {row['extra_mb']:15.1f} "
               f"{row['result_mb']:8.1f} {row['ratio']:6.3f} {row['seconds']:8.1f}")
-    print(f"   (numba kernels and a tiny make_ising call alone: {warm_up_mb:.1f} MB; "
-          f"target ratio <= {TARGET})")
+    print(f"   (numba kernels and a tiny make_ising call alone: {warm_up_mb:.1f} MB; target "
+          + (f"ratio <= {TARGET} at {N_CONFIGS[0]:,} configurations)" if args.quick
+             else f"ratio <= {TARGET})"))
 
+    # The target is for the full size: at 10,000 configurations (41 MB) the
+    # fixed ~50 MB of numba's compiled code alone exceeds half the result.
+    target = None if args.quick else TARGET
     summary = [
         {
             "benchmark": "memory",
@@ -119,8 +123,8 @@ def main(argv=None):
             "peer_value": row["result_mb"],
             "ratio": row["ratio"],
             "ratio_meaning": "skrg peak memory / result size",
-            "target": f"<= {TARGET}",
-            "met": bool(row["ratio"] <= TARGET),
+            "target": None if target is None else f"<= {target}",
+            "met": None if target is None else bool(row["ratio"] <= target),
         }
         for row in rows
     ]
