@@ -1,5 +1,6 @@
 """``make_ising``: equilibrium Ising configurations from independent Markov chains."""
 
+import itertools
 import math
 import numbers
 import warnings
@@ -96,9 +97,7 @@ class _Chain:
         self.n_sites = lattice.n_sites
         self.beta = 1.0 / temperature
         self.neighbours = lattice.neighbours()
-        self.sublattices = (
-            lattice.sublattices() if algorithm == "metropolis" else np.zeros((2, 0), np.int32)
-        )
+        self.rows = _kernels.lattice_rows(lattice)
         self.updates_per_sweep = 1
         self.mean_cluster_size = np.nan
         self.sweeps_done = 0
@@ -114,7 +113,7 @@ class _Chain:
         out = np.empty((0, self.n_sites), np.int8) if out is None else out
         trace = np.empty((min(n_trace, n_sweeps), 3), dtype=np.int64)
         _kernels.run_chain(
-            self.code, self.spins, self.neighbours, self.sublattices, self.beta,
+            self.code, self.spins, self.neighbours, *self.rows, self.beta,
             self.updates_per_sweep, n_sweeps, thin, out, trace, self.rng,
         )
         self.sweeps_done += n_sweeps
@@ -125,12 +124,19 @@ class _Chain:
 
         The sweep length is frozen before any sample is taken: thinning by a
         state-dependent rule such as "until N spins have flipped" biases the
-        samples toward order.
+        samples toward order. Burn-in and measurement are counted in flipped
+        spins, 50 N each, not in clusters: from a random start near T_c the
+        first clusters are tiny, and a number of updates fixed from them would
+        grow thousands of the large clusters that follow. (At T_c on 256 x 256,
+        <C> settles after about 30 N flipped spins, and 50 N measure it to
+        about 10%.)
         """
-        first = self.run(100, n_trace=100)[:, 2].mean()
-        sizes = self.run(math.ceil(5 * self.n_sites / first), n_trace=1 << 62)[:, 2]
-        self.sweeps_done = 0
-        self.mean_cluster_size = float(sizes.mean())
+        flips = 50 * self.n_sites
+        _kernels.wolff_flips(self.spins, self.neighbours, self.beta, flips, self.rng)
+        updates, flipped = _kernels.wolff_flips(
+            self.spins, self.neighbours, self.beta, flips, self.rng
+        )
+        self.mean_cluster_size = flipped / updates
         self.updates_per_sweep = max(1, round(self.n_sites / self.mean_cluster_size))
 
     def pilot(self):
@@ -158,13 +164,37 @@ class _Chain:
         return tau
 
 
-def _sample_chain(algorithm, shape, temperature, n_rows, burn_in, thin, seed):
-    """Sample ``n_rows`` configurations from one chain; return them and a summary."""
-    out = np.empty((n_rows, math.prod(shape)), dtype=np.int8)
+class _Destination:
+    """The output array, as seen by a chain that runs in this process.
+
+    It pickles to an empty destination, so a chain sent to another process (a
+    process-based joblib backend) fills a block of its own and returns it,
+    while a chain in this process (threads, or ``n_jobs=1``) writes straight
+    into its rows of the output and no block is ever copied.
+    """
+
+    def __init__(self, X=None):
+        self.X = X
+
+    def __reduce__(self):
+        return (_Destination, ())
+
+
+def _sample_chain(algorithm, shape, temperature, rows, burn_in, thin, seed, destination):
+    """Sample the configurations ``rows`` (a slice) from one chain.
+
+    Returns the block of samples (None if written into ``destination``) and a
+    summary of the run.
+    """
+    n_rows = rows.stop - rows.start
+    if destination.X is None:
+        out = block = np.empty((n_rows, math.prod(shape)), dtype=np.int8)
+    else:
+        out, block = destination.X[rows], None
     if algorithm == "exact":
         rng = _kernels.new_rng_state(seed)
         _kernels.exact_chain_samples(out, math.tanh(1.0 / temperature), rng)
-        return out, dict(burn_in=0, thin=0, tau=1.0, updates_per_sweep=0, cluster=np.nan)
+        return block, dict(burn_in=0, thin=0, tau=1.0, updates_per_sweep=0, cluster=np.nan)
     chain = _Chain(algorithm, shape, temperature, seed)
     if algorithm == "wolff":
         chain.measure_cluster_size()
@@ -185,7 +215,7 @@ def _sample_chain(algorithm, shape, temperature, n_rows, burn_in, thin, seed):
         burn_in=chain.sweeps_done, thin=thin, tau=tau,
         updates_per_sweep=chain.updates_per_sweep, cluster=chain.mean_cluster_size,
     )
-    return out, summary
+    return block, summary
 
 
 @validate_params(
@@ -330,20 +360,22 @@ def make_ising(
     seeds = spawn_seeds(random_state, len(temperatures) * n_chains).reshape(-1, n_chains)
 
     X = np.empty((len(temperatures) * n_samples, math.prod(shape)), dtype=np.int8)
+    destination = _Destination(X)
+    bounds = list(itertools.accumulate(sizes * len(temperatures), initial=0))
+    rows = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
     tasks = (
-        delayed(_sample_chain)(alg, shape, t, sizes[c], burn_in, thin, seeds[k, c])
+        delayed(_sample_chain)(alg, shape, t, rows[k * n_chains + c], burn_in, thin,
+                               seeds[k, c], destination)
         for k, (alg, t) in enumerate(zip(algorithms, temperatures))
         for c in range(n_chains)
     )
     summaries = []
-    row = 0
-    # A generator lets each chain's block be copied into X and freed as it
-    # arrives, so memory stays near the size of X itself.
-    for block, summary in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        tasks
-    ):
-        X[row : row + len(block)] = block
-        row += len(block)
+    # Chains in this process write into X; a block comes back only from another
+    # process, and is copied and freed as it arrives, so memory stays near X's size.
+    results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(tasks)
+    for chain_rows, (block, summary) in zip(rows, results):
+        if block is not None:
+            X[chain_rows] = block
         summaries.append(summary)
     y = np.repeat(temperatures, n_samples)
     if not return_info:

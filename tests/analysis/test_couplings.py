@@ -102,8 +102,10 @@ def test_ordered_data():
 
 @pytest.mark.parametrize("T", [2.0, 3.0])
 def test_temperature_2d(T):
-    # Both thermometers within 4 SE of the sampling temperature.
-    X, _ = make_ising(3000, (16, 16), T, random_state=int(10 * T))
+    # Both thermometers within 4 SE of the sampling temperature. (Seed moved from
+    # int(10 T) when the sampler's stream changed: T = 3 read +4.08 SE at seed 30, the
+    # one seed of 300 above 4 SE; z over those seeds had mean 0.10, sd 1.04.)
+    X, _ = make_ising(3000, (16, 16), T, random_state=int(100 * T))
     for method in ("energy", "couplings"):
         T_hat, T_std = estimate_temperature(X, method=method)
         assert 0 < T_std < 0.03

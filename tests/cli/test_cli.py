@@ -111,7 +111,10 @@ def test_study_writes_a_complete_report(study):
     assert summary.count("<tr>") == 1 + N_COARSE_GRAINERS
     for name, record in results["coarse_grainers"].items():
         assert set(record["metrics"]) >= set(metrics.get_scorer_names())
-        assert record["exponents"]["y_h"] is not None
+        assert {"y_t", "nu", "y_h", "y_t_std", "nu_std", "y_h_std"} <= set(record["exponents"])
+    # The exact rule always gives exponents; a model trained for two steps on 100
+    # samples may learn nothing (random coarse spins, y_h NaN, stored as null).
+    assert results["coarse_grainers"]["block_spin"]["exponents"]["y_h"] is not None
     if results["figures"]:
         assert (out / "figures" / "coupling_flow.png").is_file()
     else:
@@ -133,7 +136,9 @@ def test_results_agree_with_the_library(study):
                                    rtol=1e-9, atol=1e-12, equal_nan=True)
         np.testing.assert_allclose(_as_float(record["flow"]), flow.flow_, rtol=1e-9)
         for key, value in flow.exponents_.items():
-            assert record["exponents"][key] == pytest.approx(value, rel=1e-9, nan_ok=True)
+            stored = record["exponents"][key]
+            assert (np.nan if stored is None else stored) == pytest.approx(value, rel=1e-9,
+                                                                            nan_ok=True)
         assert record["exponent_temperature"] == flow.exponent_temperature_
         if name == "block_spin":  # exact rule: every unit oriented +1 already
             rule = flow.coarse_grainers_[0]

@@ -7,14 +7,17 @@ two million comparisons; the suite makes a few hundred.
 """
 
 import itertools
+import pickle
+import tracemalloc
 
 import joblib
 import numpy as np
 import pytest
 
 from skrg import make_ising
-from skrg.ising import _sampling, exact
+from skrg.ising import _kernels, _sampling, exact
 from skrg.ising.observables import binned_standard_error, energy, magnetization
+from skrg.lattice import Lattice
 
 Z = 5.0
 T_C = exact.critical_temperature(2)
@@ -122,7 +125,7 @@ def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):  # pragma: no cover - reaching it is the failure
         raise AssertionError("a kernel ran before the input was rejected")
 
-    for name in ("run_chain", "exact_chain_samples", "random_spins"):
+    for name in ("run_chain", "exact_chain_samples", "random_spins", "wolff_flips"):
         monkeypatch.setattr(_sampling._kernels, name, forbidden)
 
 
@@ -266,3 +269,139 @@ def test_all_algorithms_agree(temperature):
             (mean_a, err_a), (mean_b, err_b) = estimates[a][name], estimates[b][name]
             z = abs(mean_a - mean_b) / np.hypot(err_a, err_b)
             assert z < Z, f"{name} at T={temperature}: {a} {mean_a:.4f} vs {b} {mean_b:.4f}"
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_rows_with_an_odd_number_of_sites_per_colour_match_enumeration(algorithm):
+    # A row of 6 holds 3 sites of each colour: Metropolis decides two per
+    # generator output and the third alone. (3, 5) has odd sides, for the cluster
+    # algorithms only.
+    shapes = [(2, 6), (6, 2), (2, 2, 6), (10,)]
+    if algorithm != "metropolis":
+        shapes.append((3, 5))
+    for shape in shapes:
+        temperature = 1.2 if len(shape) == 1 else 2.5
+        X, _ = make_ising(4000, shape, temperature, algorithm=algorithm, random_state=9)
+        assert_histogram_matches(total_energy(X, shape), shape, temperature,
+                                 f"{algorithm} {shape}")
+
+
+# ----------------------------------------------------------------------------------
+# Kernels against plain-Python references
+
+
+def xoshiro256pp(state):
+    """Blackman & Vigna's reference xoshiro256++ in Python ints: (output, next state)."""
+    mask = (1 << 64) - 1
+
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & mask
+
+    s0, s1, s2, s3 = (int(w) for w in state)
+    result = (rotl((s0 + s3) & mask, 23) + s0) & mask
+    t = (s1 << 17) & mask
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = rotl(s3, 45)
+    return result, [s0, s1, s2, s3]
+
+
+def test_generator_is_xoshiro256plusplus():
+    state = _kernels.new_rng_state(123)
+    reference = [int(w) for w in state]
+    for _ in range(100):
+        result, *words = _kernels._next(*state)
+        expected, reference = xoshiro256pp(reference)
+        assert int(result) == expected
+        state = np.array(words, dtype=np.uint64)
+    np.testing.assert_array_equal(state, np.array(reference, dtype=np.uint64))
+
+
+def reference_metropolis_sweep(spins, shape, beta, state):
+    """The documented checkerboard sweep, site by site in plain Python.
+
+    Colour 0 then colour 1; row by row (rows run along the last axis); along a
+    row, the sites of the colour in pairs, the first taking the high and the
+    second the low 32 bits of one generator output, an odd last site the high
+    bits of an output of its own. A site flips when its draw is below
+    ceil(2**32 min(1, exp(-2 beta s h))), or 2**31 for a free move in 1D.
+    """
+    lattice = spins.reshape(shape)
+    ndim = len(shape)
+    n_cols = shape[-1]
+    for colour in range(2):
+        for lead in itertools.product(*(range(n) for n in shape[:-1])):
+            columns = [c for c in range(n_cols) if (sum(lead) + c) % 2 == colour]
+            draws = []
+            for pair in range(0, len(columns), 2):
+                word, state = xoshiro256pp(state)
+                draws += [word >> 32, word & 0xFFFFFFFF][: len(columns) - pair]
+            for c, draw in zip(columns, draws):
+                site = lead + (c,)
+                field = 0
+                for axis in range(ndim):
+                    for step in (1, -1):
+                        other = list(site)
+                        other[axis] = (other[axis] + step) % shape[axis]
+                        field += int(lattice[tuple(other)])
+                energy_index = int(lattice[site]) * field
+                acceptance = min(1.0, np.exp(-2.0 * beta * energy_index))
+                if ndim == 1 and energy_index == 0:
+                    acceptance = 0.5
+                if draw < np.ceil(acceptance * 2.0**32):
+                    lattice[site] = -lattice[site]
+    return state
+
+
+@pytest.mark.parametrize("shape", [(6,), (8,), (4, 6), (6, 4), (2, 2), (2, 4, 6)])
+def test_metropolis_sweep_follows_its_specification(shape):
+    n_sites = int(np.prod(shape))
+    rng = _kernels.new_rng_state(sum(shape))
+    spins = _kernels.random_spins(n_sites, rng)
+    expected = spins.copy()
+    state = [int(w) for w in rng]
+    beta = 0.35
+    lattice = Lattice(shape)
+    rows = _kernels.lattice_rows(lattice)
+    thresholds = _kernels.metropolis_thresholds(beta, 2 * len(shape))
+    for _ in range(3):
+        _kernels._metropolis_sweep(spins, *rows, thresholds, rng)
+        state = reference_metropolis_sweep(expected, shape, beta, state)
+        np.testing.assert_array_equal(spins, expected)
+    np.testing.assert_array_equal(rng, np.array(state, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("shape", [(7,), (2,), (5, 3), (2, 2), (4, 6), (3, 2, 5), (4, 4, 4)])
+def test_trace_bond_sum_and_magnetization(shape):
+    lattice = Lattice(shape)
+    spins = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), lattice.n_sites)
+    bonds, total = _kernels._bond_sum_and_magnetization(spins, _kernels.lattice_rows(lattice)[0])
+    assert bonds == -round(energy(spins[None], shape)[0] * lattice.n_sites)
+    assert total == spins.sum()
+
+
+# ----------------------------------------------------------------------------------
+# Memory
+
+
+def test_chains_write_into_the_output_without_a_copy():
+    # One chain holding all rows: a block per chain copied into X would double
+    # the peak. numpy reports its allocations to tracemalloc.
+    n_samples, shape = 2000, (16, 16)
+    make_ising(2, shape, 3.0, algorithm="metropolis", burn_in=1, thin=1)  # warm caches
+    tracemalloc.start()
+    try:
+        X, _ = make_ising(n_samples, shape, 3.0, algorithm="metropolis", n_chains=1,
+                          burn_in=10, thin=1, random_state=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes + 64_000, (peak, X.nbytes)
+
+
+def test_output_destination_does_not_travel_to_other_processes():
+    destination = _sampling._Destination(np.zeros((3, 4), np.int8))
+    assert pickle.loads(pickle.dumps(destination)).X is None

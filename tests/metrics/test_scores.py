@@ -168,7 +168,9 @@ def test_pipeline_clones_pickles_and_round_trips_through_skops():
                                       output="mean", random_state=0),
                          LogisticRegression()).fit(X, phase)
     predictions = pipe.predict(X)
-    assert pipe.score(X, phase) > 0.9
+    # It learned the phase: chance is 0.5 +- 0.046 on 120 balanced rows, and
+    # this 4-unit RBM scores 0.875-0.95 over seeds 0-11 (0.9 failed at 4 of 12).
+    assert pipe.score(X, phase) > 0.5 + 5 * 0.046
     refit = clone(pipe).fit(X, phase)
     np.testing.assert_array_equal(refit.predict(X), predictions)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(pipe)).predict(X), predictions)
