@@ -203,6 +203,8 @@ def exponents(args):
     b = args.block_size
     if b < 2:
         raise CLIError(f"--block-size must be at least 2, got {b}")
+    if args.min_coarse_size < 1:
+        raise CLIError(f"--min-coarse-size must be at least 1, got {args.min_coarse_size}")
     levels = args.levels
     if levels is None:  # as many as keep the last level >= min_coarse_size
         levels, side = 0, args.size

@@ -1443,6 +1443,8 @@ CLI_CASES = {
                                           "-n", "20"],
     "exponents-lattice-too-small": ["exponents", "-L", "4", "-n", "20"],
     "exponents-levels-0": ["exponents", "-L", "8", "-n", "20", "--levels", "0"],
+    "exponents-min-coarse-size-0": ["exponents", "-L", "8", "-n", "20", "--min-coarse-size",
+                                    "0"],
     "exponents-levels-too-many": ["exponents", "-L", "8", "-n", "20", "--levels", "9"],
     "exponents-operator-unknown": ["exponents", "-L", "8", "-n", "20", "--operators", "bogus",
                                    "--min-coarse-size", "2"],
