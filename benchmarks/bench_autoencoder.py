@@ -86,7 +86,7 @@ REFERENCE = "sklearn MLPRegressor float64"
 
 # (full, quick)
 N_CONFIGS = (10_000, 1_000)
-REPEATS = (3, 2)
+REPEATS = (4, 2)
 TARGETS = {REFERENCE: 1.0, TORCH: 1.5}
 
 
@@ -176,7 +176,7 @@ def run(args, torch, threads):
     print_environment(meta, blas)
     report(rows, steps=steps, references=[REFERENCE, TORCH], targets=TARGETS,
            title=f"One epoch of Adam: {n_configs} x {L * L} -> {N_LATENT} -> {L * L}, batch "
-                 f"{BATCH} ({steps} steps), {threads} BLAS/torch threads, best of {repeats}, "
+                 f"{BATCH} ({steps} steps), threads (BLAS, torch) {threads}, best of {repeats}, "
                  f"interleaved")
 
     total = time.perf_counter() - start
@@ -184,7 +184,7 @@ def run(args, torch, threads):
           f"warm-up {warm_up_seconds:.1f} s, total {total:.0f} s"
           + (" (--quick: fewer configurations and repeats)" if args.quick else ""))
     measure = (f"s/epoch, dense autoencoder {L * L}->{N_LATENT}->{L * L} Adam, batch {BATCH}, "
-               f"{n_configs} configs, float32 ({threads} BLAS threads)")
+               f"{n_configs} configs, float32, BLAS threads {threads}")
     output = {
         "benchmark": "autoencoder",
         "quick": args.quick,

@@ -1,4 +1,4 @@
-"""Training speed of skrg's BernoulliRBM against scikit-learn's and PyTorch's, at the Mehta-Schwab size.
+"""Training speed of skrg's BernoulliRBM against scikit-learn and PyTorch, at the Mehta-Schwab size.
 
 Usage::
 
@@ -103,7 +103,7 @@ TORCH = "PyTorch CPU float32"
 
 # (full, quick)
 N_CONFIGS = (20_000, 2_000)
-REPEATS = (3, 2)
+REPEATS = (4, 2)
 SCALING_VISIBLE = (400, 1600)
 SCALING_HIDDEN = (100, 400)
 SCALING_SAMPLES = ((2000, 8000), (1000, 4000))
@@ -372,7 +372,7 @@ def scaling_summary(result, threads):
     return [{
         "benchmark": "rbm",
         "measure": f"RBM epoch exponent b, t ∝ (n_visible n_hidden n_samples)^b over "
-                   f"{len(result['points'])} sizes ({threads} BLAS threads)",
+                   f"{len(result['points'])} sizes, BLAS threads {threads}",
         "skrg": result["fit"]["b"],
         "peer": "linear scaling",
         "peer_value": 1.0,
@@ -436,7 +436,7 @@ def run(args, torch, threads):
     print_environment(meta, blas)
     report(rows, steps=steps, references=[SKLEARN, TORCH], targets=TARGETS,
            title=f"One epoch of PCD-1: {n_configs} x {L * L} -> {N_HIDDEN} hidden, batch "
-                 f"{BATCH} ({steps} steps), {threads} BLAS/torch threads, best of {repeats}, "
+                 f"{BATCH} ({steps} steps), threads (BLAS, torch) {threads}, best of {repeats}, "
                  f"interleaved")
     report_scaling(scaled)
 
@@ -445,7 +445,7 @@ def run(args, torch, threads):
           f"warm-up {warm_up_seconds:.1f} s, scaling {scaling_seconds:.1f} s, total {total:.0f} s"
           + (" (--quick: fewer configurations and repeats)" if args.quick else ""))
     measure = (f"s/epoch, RBM PCD-1 {L * L}->{N_HIDDEN}, batch {BATCH}, {n_configs} configs, "
-               f"float32 ({threads} BLAS threads)")
+               f"float32, BLAS threads {threads}")
     summary = [
         summary_line("rbm", measure, rows, SKLEARN, TARGETS[SKLEARN]),
         summary_line("rbm", measure, rows, TORCH, TARGETS[TORCH]),
