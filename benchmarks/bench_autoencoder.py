@@ -86,7 +86,7 @@ REFERENCE = "sklearn MLPRegressor float64"
 
 # (full, quick)
 N_CONFIGS = (10_000, 1_000)
-REPEATS = (4, 2)
+REPEATS = (7, 2)
 TARGETS = {REFERENCE: 1.0, TORCH: 1.5}
 
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_rbm.py            # full run, about 1.5 minutes on 2 cores
-    python benchmarks/bench_rbm.py --quick    # smoke run, about 10 s
+    python benchmarks/bench_rbm.py            # full run, about a minute on 2 cores
+    python benchmarks/bench_rbm.py --quick    # smoke run, under 10 s
     python benchmarks/bench_rbm.py --blas-threads 1   # serial BLAS (and serial PyTorch)
 
 The problem is the first layer of Mehta & Schwab (2014): 20,000 configurations
@@ -56,7 +56,8 @@ time per unit ``t / (n_visible n_hidden n_samples)`` at every point (with the
 effective GFLOP/s, ``12 n_visible n_hidden n_samples / t``) and how far it
 spreads (max / min). The small sizes carry the per-step Python overhead and
 smaller, less efficient matrix products, so the spread is the honest measure
-of how closely the law holds.
+of how closely the law holds; a second fit, ``t_step = t0 + k n_visible
+n_hidden`` per step of 100 rows, separates that constant ``t0``.
 
 Timings are the best of several repeats, interleaved between the contenders
 (the least disturbed run of each), after one warm-up fit of each. The matrix
@@ -336,6 +337,12 @@ def scaling(sample_sizes, repeats):
     exponents = np.linalg.lstsq(np.column_stack([np.ones(len(points)), logs]), log_t,
                                 rcond=None)[0][1:]
     per_unit = [p["ns_per_unit"] for p in points]
+    # Per step: a constant (Python, small kernels) plus work in n_visible n_hidden.
+    step_seconds = np.array([p["epoch_seconds"] * BATCH / p["n_samples"] for p in points])
+    area = np.array([p["n_visible"] * p["n_hidden"] for p in points], dtype=float)
+    (overhead, per_weight), *_ = np.linalg.lstsq(np.column_stack([np.ones(len(points)), area]),
+                                                 step_seconds, rcond=None)
+    deviation = np.abs(overhead + per_weight * area - step_seconds) / step_seconds
     return {
         "grid": {"n_visible": list(SCALING_VISIBLE), "n_hidden": list(SCALING_HIDDEN),
                  "n_samples": list(sample_sizes)},
@@ -349,6 +356,9 @@ def scaling(sample_sizes, repeats):
                                "b_s log n_samples",
                       "b_visible": float(exponents[0]), "b_hidden": float(exponents[1]),
                       "b_samples": float(exponents[2])},
+        "step_fit": {"model": "t_step = t0 + k n_visible n_hidden (batch 100)",
+                     "t0_seconds": float(overhead), "k_seconds": float(per_weight),
+                     "max_relative_deviation": float(deviation.max())},
         "spread": max(per_unit) / min(per_unit),
     }
 
@@ -366,6 +376,10 @@ def report_scaling(result):
           f"per factor b_v = {e['b_visible']:.2f}, b_h = {e['b_hidden']:.2f}, "
           f"b_s = {e['b_samples']:.2f}; time per unit flat within a factor "
           f"{result['spread']:.2f} (max / min)")
+    step = result["step_fit"]
+    print(f"   per step of 100: t = t0 + k n_visible n_hidden with t0 = "
+          f"{1e3 * step['t0_seconds']:.3f} ms, k = {1e9 * step['k_seconds']:.2f} ns "
+          f"(every point within {100 * step['max_relative_deviation']:.0f}%)")
 
 
 def scaling_summary(result, threads):
