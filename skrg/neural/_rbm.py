@@ -270,7 +270,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return (u < expit(a)).astype(a.dtype)
 
     def _hidden_input(self, v):
-        return v @ self.components_.T + self.intercept_hidden_
+        # (W vᵀ)ᵀ rather than v Wᵀ: OpenBLAS is faster in this order (100 x 1600
+        # x 400 float32: 10% on one thread, 30% on two).
+        return np.add((self.components_ @ v.T).T, self.intercept_hidden_, order="C")
 
     def _visible_input(self, h):
         return h @ self.components_ + self.intercept_visible_
@@ -370,35 +372,44 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _step(self, v_pos):
         """One minibatch step of CD-k or PCD-k with momentum and weight decay."""
         rng = self.random_state_
-        h_pos = self._mean_hiddens(v_pos)
+        a_pos = self._hidden_input(v_pos)
+        h_pos = self._activation(a_pos)
+        # CD's chains start at the data, whose hidden inputs are already known.
         v_neg = self.chains_ if self.persistent else v_pos
-        for _ in range(self.n_gibbs_steps):
-            v_neg = self._sample_visibles(self._sample_hiddens(v_neg, rng), rng)
+        a = self._hidden_input(v_neg) if self.persistent else a_pos
+        for k in range(self.n_gibbs_steps):
+            if k:
+                a = self._hidden_input(v_neg)
+            v_neg = self._sample_visibles(self._sample(a, rng), rng)
         if self.persistent:
             self.chains_ = v_neg
-        h_neg = self._mean_hiddens(v_neg)
+        h_neg = self._activation(self._hidden_input(v_neg))
 
         W = self.components_
         dtype = W.dtype
-        # <h v>_data - <h v>_model as one product of stacked, pre-scaled rows.
-        hidden = np.concatenate([h_pos / dtype.type(len(v_pos)), -h_neg / dtype.type(len(v_neg))])
-        grad_W = hidden.T @ np.concatenate([v_pos, v_neg]).astype(dtype, copy=False)
+        rate = self._learning_rate()
+        # rate (<h v>_data - <h v>_model) as one product of stacked rows, each
+        # phase pre-scaled by ±rate / its size: no pass over W to scale it.
+        phase = np.repeat(np.array([rate / len(v_pos), -rate / len(v_neg)], dtype=dtype),
+                          [len(v_pos), len(v_neg)])
+        hidden = np.concatenate([h_pos, h_neg])
+        hidden *= phase[:, None]
+        visible = np.concatenate([v_pos, v_neg]).astype(dtype, copy=False)
+        step_W = hidden.T @ visible
         if self.l2:
-            grad_W -= dtype.type(self.l2) * W
+            step_W -= dtype.type(rate * self.l2) * W
         if self.l1:
-            grad_W -= dtype.type(self.l1) * np.sign(W)
+            step_W -= dtype.type(rate * self.l1) * np.sign(W)
         if self._mask is not None:
-            grad_W *= self._mask
-        gradients = [grad_W]
+            step_W *= self._mask
+        steps = [step_W]
         if self.fit_biases:
-            gradients.append(v_pos.mean(axis=0) - v_neg.mean(axis=0))
-            gradients.append(h_pos.mean(axis=0) - h_neg.mean(axis=0))
-        rate = dtype.type(self._learning_rate())
-        for parameter, velocity, gradient in zip(self._parameters(), self._velocities, gradients):
-            velocity *= dtype.type(self.momentum)
-            gradient = gradient.astype(dtype, copy=False)
-            gradient *= rate
-            velocity += gradient
+            # The same phases give the differences of the means.
+            steps += [phase @ visible, hidden.sum(axis=0)]
+        momentum = dtype.type(self.momentum)
+        for parameter, velocity, step in zip(self._parameters(), self._velocities, steps):
+            velocity *= momentum
+            velocity += step
             parameter += velocity
         self.n_steps_ += 1
 
