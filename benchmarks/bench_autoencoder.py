@@ -63,7 +63,6 @@ threads (restored when ``main`` returns). Results go to
 """
 
 import argparse
-import json
 import time
 import warnings
 from pathlib import Path
@@ -74,6 +73,7 @@ from sklearn.neural_network import MLPRegressor
 
 from bench_rbm import (SKRG, TORCH, blas_info, environment, load_torch, print_environment,
                        report, summary_line, thread_limits, timed_rows)
+from bench_sampling import write_results
 from skrg import IsingAutoencoder, make_ising
 
 L = 32
@@ -206,9 +206,7 @@ def run(args, torch, threads):
         "summary": [summary_line("autoencoder", measure, rows, peer, target)
                     for peer, target in TARGETS.items()],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, output)
     return output
 
 

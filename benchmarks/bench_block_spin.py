@@ -51,13 +51,12 @@ contract) and to a table on stdout; ``main`` returns them.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_sampling import best_times, machine_info
+from bench_sampling import best_times, machine_info, write_results
 from skrg import BlockSpinRG, make_ising
 from skrg.ising.exact import critical_temperature
 from skrg.rg._block_spin import _block_step
@@ -329,9 +328,7 @@ def main(argv=None):
         "scaling": scaling,
         "summary": summary(results, scaling),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, output)
     return output
 
 

@@ -43,13 +43,12 @@ benchmark contract.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_sampling import best_times, machine_info
+from bench_sampling import best_times, machine_info, write_results
 from skrg import BlockSpinRG, CouplingFlowAnalyzer, make_ising
 from skrg.analysis import evaluate_operators, mcrg_exponents, operator_names
 from skrg.ising.exact import critical_temperature
@@ -259,9 +258,7 @@ def main(argv=None):
         "operator_evaluation": operators,
         "summary": summary(nu, operators),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, output)
     return output
 
 

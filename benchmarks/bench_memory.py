@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_sampling import machine_info
+from bench_sampling import machine_info, write_results
 
 RESULTS = Path(__file__).parent / "results" / "memory.json"
 SHAPE = (64, 64)
@@ -138,9 +138,7 @@ def main(argv=None):
         "runs": rows,
         "summary": summary,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, results)
     return results
 
 

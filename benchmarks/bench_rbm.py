@@ -76,7 +76,6 @@ serial one. Both limits are undone when ``main`` returns. Results go to
 
 import argparse
 import contextlib
-import json
 import math
 import re
 import time
@@ -87,7 +86,7 @@ import sklearn
 from sklearn.neural_network import BernoulliRBM as SklearnRBM
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bench_sampling import best_times, machine_info
+from bench_sampling import best_times, machine_info, write_results
 from skrg import BernoulliRBM, make_ising
 
 L = 40
@@ -488,9 +487,7 @@ def run(args, torch, threads):
         "targets": {f"skrg float32 / {peer}": target for peer, target in TARGETS.items()},
         "summary": summary,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, output)
     return output
 
 

@@ -184,6 +184,13 @@ def autocorrelation(chain, first, cap):
                 trace_sweeps=n, trace_in_taus=n / tau)
 
 
+def write_results(path, results):
+    """Write a benchmark's results dict as JSON to ``path`` (folders made) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {path}")
+
+
 def machine_info():
     try:
         affinity = len(os.sched_getaffinity(0))
@@ -465,9 +472,7 @@ def main(argv=None):
         "scaling_at_t3": scaling,
         "summary": summary,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results written to {RESULTS}")
+    write_results(RESULTS, results)
     return results
 
 
