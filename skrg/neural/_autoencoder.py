@@ -781,6 +781,15 @@ class IsingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         autoencoder : IsingAutoencoder
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the autoencoder is not fitted.
+        ValueError
+            If ``lattice_shape`` has another dimension, or a side that
+            ``block_size`` does not divide or that is smaller than
+            ``kernel_size``.
         """
         check_is_fitted(self)
         shape = check_lattice_shape(lattice_shape)

@@ -810,6 +810,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         rbm : BernoulliRBM
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the layer is not fitted.
+        ValueError
+            If ``lattice_shape`` has another dimension or sides that
+            ``block_size`` does not divide. (A dense layer has no
+            ``for_lattice``: AttributeError.)
         """
         check_is_fitted(self)
         shape = check_lattice_shape(lattice_shape)

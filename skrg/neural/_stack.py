@@ -391,6 +391,13 @@ dtype : value or list or tuple of values
         -------
         self : BernoulliRBMStack
 
+        Raises
+        ------
+        ValueError
+            If ``level`` is not None or an int from 1 to the number of layers,
+            if ``X`` holds values outside [-1, 1], NaN or infinity, or (after
+            the first call) its width differs from ``n_features_in_``.
+
         Examples
         --------
         >>> from sklearn.utils import gen_batches
@@ -457,6 +464,14 @@ dtype : value or list or tuple of values
         H : ndarray of shape (n_samples, n_units of that layer)
             In that layer's output order: int8 spins (``output="spins"``) or
             float64 means (``output="mean"``).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the stack is not fitted.
+        ValueError
+            If ``level`` is out of range (or not the top with pandas output),
+            or ``X`` is not spins of width ``n_features_in_``.
         """
         check_is_fitted(self)
         level = self._check_level(level)
@@ -603,6 +618,15 @@ dtype : value or list or tuple of values
         Returns
         -------
         stack : BernoulliRBMStack
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the stack is not fitted.
+        ValueError
+            If ``lattice_shape`` has another dimension or cannot hold a layer's
+            blocks (the message names the layer). (A stack with dense layers
+            has no ``for_lattice``: AttributeError.)
         """
         check_is_fitted(self)
         shape = check_lattice_shape(lattice_shape)
