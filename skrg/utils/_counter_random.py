@@ -43,6 +43,15 @@ def row_hash(words, r, multipliers, key):
     h = np.uint64(0)
     for j in range(words.shape[1]):
         h += np.uint64(words[r, j]) * multipliers[j]
+    return finish_row_hash(h, key)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def finish_row_hash(h, key):
+    """The row hash from ``h``, the sum of the row's words times their multipliers.
+
+    The sum wraps modulo 2**64, so a kernel may add the words in any order.
+    """
     return mix64(h ^ key)
 
 
@@ -55,8 +64,6 @@ def random_bits(row_hash, index):
 @njit(nogil=True, cache=True, inline="always")
 def uniform(row_hash, site):
     return (random_bits(row_hash, site) >> _S11) * _TO_UNIT
-
-
 
 
 def row_words(X):

@@ -106,6 +106,62 @@ def test_float_and_int_spins_give_the_same_result():
     np.testing.assert_array_equal(rg.transform(X), rg.transform(X.astype(np.int64)))
 
 
+def fused_cases():
+    """(X, shape) pairs the fused majority kernel takes: chains and square lattices."""
+    rng = np.random.default_rng(1)
+    ising, _ = make_ising(60, (16, 16), exact.critical_temperature(2), random_state=0)
+    ising = np.asarray(ising, dtype=np.int8)
+    cases = [(ising, (16, 16)), (tie_data(40), (8, 8))]
+    for seed, shape in enumerate([(64,), (8,), (8, 8), (16, 24), (6, 8), (2, 8), (32, 32)]):
+        cases.append((random_spins(50, math.prod(shape), seed=seed), shape))
+    # Rows with no ties: every block uniform, from a coarse lattice replicated.
+    coarse = random_spins(20, 64, seed=9).reshape(20, 8, 8)
+    cases.append((coarse.repeat(2, axis=1).repeat(2, axis=2).reshape(20, -1), (16, 16)))
+    mixed = random_spins(30, 128, seed=3)
+    mixed[::3] = 1                     # all uniform
+    mixed[1::3] = np.tile([1, -1], 64)  # a tie in every block
+    cases.append((mixed, (8, 16)))
+    cases.append((np.where(rng.random((30, 64)) < 0.9, 1, -1).astype(np.int8), (64,)))
+    return cases
+
+
+@pytest.mark.parametrize("case", range(len(fused_cases())))
+@pytest.mark.parametrize("sample", [True, False])
+def test_fused_majority_kernel_equals_the_generic_one(case, sample):
+    from skrg.rg._block_spin import _block_step, _checks_spins, _generic_block_step
+    from skrg.utils._counter_random import step_key
+
+    X, shape = fused_cases()[case]
+    assert _checks_spins(X.dtype, shape, 2, "majority")
+    for random_key in (0, 12345):
+        key = step_key(random_key, 0)
+        fused = _block_step(X, shape, 2, "majority", sample, key)
+        generic = _generic_block_step(X, shape, 2, "majority", sample, key)
+        assert fused.dtype == generic.dtype
+        np.testing.assert_array_equal(fused, generic)
+
+
+def test_fused_majority_on_unusual_int8_input():
+    X = random_spins(40, 256, seed=4)
+    rg = BlockSpinRG(n_steps=2, random_state=0).fit(X)
+    expected = rg.transform(X.astype(np.float64))  # the generic path, after validation
+    np.testing.assert_array_equal(rg.transform(X), expected)
+    # Not C-contiguous, and not aligned to 8 bytes.
+    np.testing.assert_array_equal(rg.transform(np.asfortranarray(X)), expected)
+    buffer = np.empty(X.size + 1, dtype=np.int8)
+    unaligned = buffer[1:].reshape(X.shape)
+    unaligned[:] = X
+    np.testing.assert_array_equal(rg.transform(unaligned), expected)
+    # Values the kernel rejects take the full validation: soft spins, or an error.
+    soft = X.copy()
+    soft[-1, -1] = 0
+    np.testing.assert_array_equal(BlockSpinRG(output="mean").fit(X).transform(soft),
+                                  BlockSpinRG(output="mean").fit(X).transform(soft * 1.0))
+    soft[-1, -1] = 2
+    with pytest.raises(ValueError, match=r"\[-1, 1\]; found values from -1 to 2"):
+        rg.transform(soft)
+
+
 def test_intermediate_steps_produce_spins():
     X = random_spins(100, 64)
     # With output="mean" after two average steps, means of spins are multiples of
