@@ -62,7 +62,6 @@ threads (restored when ``main`` returns). Results go to
 ``main`` returns the same dictionary.
 """
 
-import argparse
 import time
 import warnings
 from pathlib import Path
@@ -71,8 +70,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from bench_rbm import (SKRG, TORCH, blas_info, environment, load_torch, print_environment,
-                       report, summary_line, thread_limits, timed_rows)
+from bench_rbm import (SKRG, TORCH, blas_info, environment, neural_main, print_environment,
+                       report, summary_line, timed_rows)
 from bench_sampling import write_results
 from skrg import IsingAutoencoder, make_ising
 
@@ -130,16 +129,7 @@ def torch_autoencoder_epoch(torch, X, seed=SEED):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="short smoke run (seconds); numbers are indicative only")
-    parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
-                        help="limit every BLAS library, and PyTorch, to N threads "
-                             "(default: as installed)")
-    args = parser.parse_args(argv)
-    torch = load_torch()
-    with thread_limits(args.blas_threads, torch) as threads:
-        return run(args, torch, threads)
+    return neural_main(argv, __doc__.splitlines()[0], run)
 
 
 def run(args, torch, threads):

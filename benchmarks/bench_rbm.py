@@ -399,8 +399,13 @@ def scaling_summary(result, threads):
 # --------------------------------------------------------------------------------- main
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def neural_main(argv, description, run):
+    """Parse ``--quick`` and ``--blas-threads``, then ``run(args, torch, threads)`` under the limits.
+
+    The shared entry point of the RBM and autoencoder benchmarks; the thread
+    limits (BLAS and PyTorch) are restored when ``run`` returns.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
                         help="short smoke run (seconds); numbers are indicative only")
     parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
@@ -410,6 +415,10 @@ def main(argv=None):
     torch = load_torch()
     with thread_limits(args.blas_threads, torch) as threads:
         return run(args, torch, threads)
+
+
+def main(argv=None):
+    return neural_main(argv, __doc__.splitlines()[0], run)
 
 
 def run(args, torch, threads):
